@@ -1,7 +1,11 @@
-// Package task generates the 20 cognitive tasks of Yang et al. (2019),
-// "Task representations in neural networks trained to perform many cognitive
-// tasks", with the input and target encoding of their gyyang/multitask code.
 package task
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // Names lists the 20 tasks in the order of their rule units: the rule input
 // of task Names[i] is input channel RuleStart+i.
@@ -21,3 +25,21 @@ const (
 	NumOutput = 1 + RingSize              // 33
 	RuleStart = 1 + 2*RingSize            // 65
 )
+
+// DtMS is the step length in milliseconds at which every task timing is
+// defined.
+const DtMS = 20
+
+// ErrUnknownTask is wrapped by the errors that report a task name not in
+// Names.
+var ErrUnknownTask = errors.New("unknown task")
+
+// Index returns the rule index of the named task: its position in Names
+// and the offset of its rule unit from RuleStart.
+func Index(name string) (int, error) {
+	i := slices.Index(Names, name)
+	if i < 0 {
+		return 0, fmt.Errorf("%w %q: use one of %s", ErrUnknownTask, name, strings.Join(Names, ", "))
+	}
+	return i, nil
+}
