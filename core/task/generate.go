@@ -22,19 +22,22 @@ func Generate(name string, seed uint64, index uint64, batchSize int) (*Batch, er
 			name, batchSize, MaxBatchSize)
 	}
 
+	timing, trials := draw(rule, seed, index, batchSize)
+	return build(rule, timing, trials), nil
+}
+
+// draw returns the random parameters of the batch that Generate builds.
+func draw(rule int, seed, index uint64, batchSize int) (Timing, []Trial) {
 	s := newSampler(seed, rule, index)
 	sp := specs[rule]
-	var timing Timing
-	var trials []Trial
 	switch sp.family {
 	case familyFD, familyReact, familyDelay:
-		timing, trials = drawGo(s, sp, batchSize)
+		return drawGo(s, sp, batchSize)
 	case familyDM, familyDelayDM:
-		timing, trials = drawDM(s, sp, batchSize)
+		return drawDM(s, sp, batchSize)
 	default:
-		timing, trials = drawMatching(s, sp, batchSize)
+		return drawMatching(s, sp, batchSize)
 	}
-	return build(rule, timing, trials), nil
 }
 
 // steps converts a duration in milliseconds to steps, truncating as
