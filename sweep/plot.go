@@ -1,0 +1,185 @@
+package sweep
+
+import (
+	"errors"
+	"fmt"
+	"image/color"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/modsweep/modsweep/core"
+)
+
+// ErrNothingToPlot is returned by Plot when no trial has succeeded with
+// finite performance, active neurons and wiring length.
+var ErrNothingToPlot = errors.New("nothing to plot: no trial has succeeded with finite metrics yet")
+
+// Size of the two-panel figure.
+const (
+	plotWidth  = 28 * vg.Centimeter
+	plotHeight = 12 * vg.Centimeter
+)
+
+// regularizerColors gives each regularizer a colour that stays apart in
+// print and for common colour-vision deficiencies (Okabe-Ito palette).
+var regularizerColors = map[string]color.RGBA{
+	core.RegNone: {R: 0x99, G: 0x99, B: 0x99, A: 0xff},
+	core.RegL1:   {R: 0x00, G: 0x72, B: 0xb2, A: 0xff},
+	core.RegBIMT: {R: 0xd5, G: 0x5e, B: 0x00, A: 0xff},
+}
+
+var otherColor = color.RGBA{R: 0x00, G: 0x9e, B: 0x73, A: 0xff}
+
+// Plot draws two panels, performance against active neurons and against
+// wiring length, with one series per regularizer and each panel's 2-D
+// front circled and joined. The extension of path picks the format: .png
+// or .svg.
+func (r *Report) Plot(path string) error {
+	ext := strings.ToLower(filepath.Ext(path))
+	if ext != ".png" && ext != ".svg" {
+		return fmt.Errorf("plot file %q has extension %q: use .png or .svg", path, ext)
+	}
+	left, err := r.panel("active neurons (weight-based)", ObjActiveNeurons, r.FrontPerfActive)
+	if err != nil {
+		return err
+	}
+	right, err := r.panel("wiring length", ObjWiringLength, r.FrontPerfWiring)
+	if err != nil {
+		return err
+	}
+
+	var (
+		dc     draw.Canvas
+		writer io.WriterTo
+	)
+	if ext == ".png" {
+		img := vgimg.New(plotWidth, plotHeight)
+		dc = draw.New(img)
+		writer = vgimg.PngCanvas{Canvas: img}
+	} else {
+		svg := vgsvg.New(plotWidth, plotHeight)
+		dc = draw.New(svg)
+		writer = svg
+	}
+	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Centimeter, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2,
+		PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	panels := [][]*plot.Plot{{left, right}}
+	canvases := plot.Align(panels, tiles, dc)
+	left.Draw(canvases[0][0])
+	right.Draw(canvases[0][1])
+
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create plot file: %w", err)
+	}
+	if _, err := writer.WriteTo(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write plot %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write plot %s: %w", path, err)
+	}
+	return nil
+}
+
+// panel builds one scatter panel: performance against the x objective.
+func (r *Report) panel(xLabel string, x Objective, front []string) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("%s: performance vs %s", r.Sweep, xLabel)
+	p.X.Label.Text = xLabel
+	p.Y.Label.Text = "performance"
+	p.Legend.Top = false
+	p.Legend.Left = false
+	p.Add(plotter.NewGrid())
+
+	points := map[string]plotter.XYs{}
+	byID := map[string]plotter.XY{}
+	for _, rec := range r.Records {
+		if unusable(rec, Objectives3D) != "" {
+			continue
+		}
+		xy := plotter.XY{X: x.Value(rec.Metrics), Y: rec.Metrics.Performance}
+		points[rec.Regularizer] = append(points[rec.Regularizer], xy)
+		byID[rec.ID] = xy
+	}
+	if len(byID) == 0 {
+		return nil, ErrNothingToPlot
+	}
+
+	for i, reg := range r.Regularizers {
+		if len(points[reg]) == 0 {
+			continue
+		}
+		s, err := plotter.NewScatter(points[reg])
+		if err != nil {
+			return nil, fmt.Errorf("plot %s points: %w", reg, err)
+		}
+		c, ok := regularizerColors[reg]
+		if !ok {
+			c = otherColor
+		}
+		s.GlyphStyle.Color = c
+		s.GlyphStyle.Radius = vg.Points(3)
+		s.GlyphStyle.Shape = glyphShape(i)
+		p.Add(s)
+		p.Legend.Add(reg, s)
+	}
+
+	if err := addFront(p, front, byID); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func glyphShape(i int) draw.GlyphDrawer {
+	shapes := []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.PlusGlyph{}}
+	return shapes[i%len(shapes)]
+}
+
+// addFront circles the front points and joins them in order of x.
+func addFront(p *plot.Plot, front []string, byID map[string]plotter.XY) error {
+	var xys plotter.XYs
+	for _, id := range front {
+		if xy, ok := byID[id]; ok {
+			xys = append(xys, xy)
+		}
+	}
+	if len(xys) == 0 {
+		return nil
+	}
+	slices.SortFunc(xys, func(a, b plotter.XY) int {
+		if c := compareFloat(a.X, b.X); c != 0 {
+			return c
+		}
+		return compareFloat(a.Y, b.Y)
+	})
+	line, err := plotter.NewLine(xys)
+	if err != nil {
+		return fmt.Errorf("plot front line: %w", err)
+	}
+	line.LineStyle.Color = color.Black
+	line.LineStyle.Width = vg.Points(1)
+	line.LineStyle.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+
+	rings, err := plotter.NewScatter(xys)
+	if err != nil {
+		return fmt.Errorf("plot front points: %w", err)
+	}
+	rings.GlyphStyle.Color = color.Black
+	rings.GlyphStyle.Radius = vg.Points(6)
+	rings.GlyphStyle.Shape = draw.RingGlyph{}
+
+	p.Add(line, rings)
+	p.Legend.Add("2-D front", line, rings)
+	return nil
+}
