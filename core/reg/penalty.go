@@ -1,6 +1,10 @@
 package reg
 
-import "github.com/modsweep/modsweep/core/model"
+import (
+	"math"
+
+	"github.com/modsweep/modsweep/core/model"
+)
 
 // Cost holds the parameters of the connection cost. A connection of weight w
 // and in-plane length d costs |w|·(A·d + L0).
@@ -52,23 +56,27 @@ func matrixPenalty(w, d []float64, a, l0, lambda float64, grad []float64) float6
 	}
 	scale := lambda / float64(len(w))
 
+	d = d[:len(w)]
 	sum := 0.0
+	if grad == nil {
+		for i, x := range w {
+			sum += math.Abs(x) * (a*d[i] + l0)
+		}
+		return scale * sum
+	}
+
+	grad = grad[:len(w)]
 	for i, x := range w {
 		length := a*d[i] + l0
-		if x > 0 {
-			sum += x * length
-		} else {
-			sum -= x * length
+		sum += math.Abs(x) * length
+
+		// Copysign avoids a branch on the weight's sign, which is random
+		// in a trained network; only an exact zero needs its own case.
+		step := math.Copysign(scale*length, x)
+		if x == 0 {
+			step = 0
 		}
-		if grad == nil {
-			continue
-		}
-		switch {
-		case x > 0:
-			grad[i] += scale * length
-		case x < 0:
-			grad[i] -= scale * length
-		}
+		grad[i] += step
 	}
 	return scale * sum
 }

@@ -1,6 +1,7 @@
 package reg
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -175,5 +176,21 @@ func TestPenaltyScalesWithLambda(t *testing.T) {
 	}
 	if got := g.Penalty(p, c, 0.01, nil); math.Abs(got-0.01*one) > 1e-15*one {
 		t.Errorf("penalty at lambda 0.01 is %v, want %v", got, 0.01*one)
+	}
+}
+
+var penaltySink float64
+
+func BenchmarkPenalty(b *testing.B) {
+	for _, grid := range [][2]int{{8, 8}, {16, 16}} {
+		g := mustGeometry(b, 85, grid[0], grid[1], 33, 0.5)
+		b.Run(fmt.Sprintf("N=%d", g.N), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 1))
+			p := randomParams(rng, g.NIn, g.N, g.NOut)
+			grad := p.Clone()
+			for b.Loop() {
+				penaltySink += g.Penalty(p, bimtCost, 1e-3, grad)
+			}
+		})
 	}
 }
