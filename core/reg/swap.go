@@ -25,8 +25,8 @@ import (
 // columns j and k of Win, rows j and k of Wout and entries j and k of Brec.
 // The network computes the same function after it. Every Params in also,
 // such as Adam's moment estimates, receives the same permutations, so its
-// entries stay aligned with the weights they belong to; nil entries are
-// skipped. The unit positions in g never change.
+// entries stay aligned with the weights they belong to. Entries that are nil
+// or p itself are skipped. The unit positions in g never change.
 //
 // Only the A·d part of the cost depends on positions, so a round with c.A = 0
 // makes no swaps, and with c.PenalizeIO false the input and output weights
@@ -34,10 +34,9 @@ import (
 // SwapRound panics if p or an entry of also does not fit g (see CheckShape).
 func (g *Geometry) SwapRound(p *model.Params, c Cost, topK int, also ...*model.Params) int {
 	g.mustFit(p, "p")
+	also = slices.DeleteFunc(slices.Clone(also), func(q *model.Params) bool { return q == nil || q == p })
 	for _, q := range also {
-		if q != nil {
-			g.mustFit(q, "also")
-		}
+		g.mustFit(q, "also")
 	}
 	if topK <= 0 || c.A == 0 || g.N < 2 {
 		return 0
@@ -62,9 +61,7 @@ func (g *Geometry) SwapRound(p *model.Params, c Cost, topK int, also ...*model.P
 		ws.swap(j, best)
 		swapUnits(p, j, best)
 		for _, q := range also {
-			if q != nil {
-				swapUnits(q, j, best)
-			}
+			swapUnits(q, j, best)
 		}
 		swaps++
 	}

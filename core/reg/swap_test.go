@@ -176,8 +176,8 @@ func TestSwapRoundPermutesAlso(t *testing.T) {
 	orig := p.Clone()
 	n, nOut := g.N, g.NOut
 
-	// label gives every entry of a moment estimate a distinct value that
-	// records where it started, and Brec holds the unit index itself.
+	// Every entry of the first moment gets a distinct value that records
+	// where it started, and its Brec holds the unit index itself.
 	m := model.New(g.NIn, n, nOut)
 	for i := range m.Win {
 		m.Win[i] = float64(1000 + i)
@@ -197,7 +197,7 @@ func TestSwapRoundPermutesAlso(t *testing.T) {
 	mOrig := m.Clone()
 	v := p.Clone()
 
-	swaps := g.SwapRound(p, bimtCost, n, m, nil, v)
+	swaps := g.SwapRound(p, bimtCost, n, m, nil, v, p)
 	if swaps == 0 {
 		t.Fatal("the round made no swap, so it tested nothing")
 	}
