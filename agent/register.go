@@ -1,0 +1,113 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	modsweepv1 "github.com/modsweep/modsweep/proto/modsweep/v1"
+)
+
+// registerTimeout bounds one RegisterAgent call.
+const registerTimeout = 10 * time.Second
+
+// register calls RegisterAgent until it succeeds, retrying with backoff
+// while the coordinator is unreachable. It returns an error when ctx ends
+// or when the coordinator rejects the agent for good.
+func (a *agent) register(ctx context.Context) error {
+	a.regMu.Lock()
+	defer a.regMu.Unlock()
+	return a.registerLocked(ctx)
+}
+
+// reregister registers again when the coordinator no longer knows the
+// agent id staleID, e.g. after a restart that lost it. Several slots may
+// notice at once; only the first registers.
+func (a *agent) reregister(ctx context.Context, staleID string) {
+	a.regMu.Lock()
+	defer a.regMu.Unlock()
+	if a.current().agentID != staleID {
+		return
+	}
+	a.current().log.Info("coordinator does not know this agent; registering again")
+	if err := a.registerLocked(ctx); err != nil && ctx.Err() == nil {
+		a.setFatal(err)
+	}
+}
+
+func (a *agent) registerLocked(ctx context.Context) error {
+	req := a.registerRequest()
+	bo := backoff{policy: a.cfg.retry}
+	for {
+		callCtx, cancel := context.WithTimeout(ctx, registerTimeout)
+		resp, err := a.client.RegisterAgent(callCtx, req)
+		cancel()
+		if err == nil {
+			return a.accept(resp)
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("register with coordinator %s: %w", a.cfg.Addr, ctx.Err())
+		}
+		if rejected(err) {
+			return fmt.Errorf("coordinator %s rejected the agent (check the protocol version and credentials): %w", a.cfg.Addr, err)
+		}
+		if ok, n := a.limit.allow("register"); ok {
+			a.cfg.Logger.Warn("registration failed; retrying", "coordinator", a.cfg.Addr, keyError, err, "suppressed", n)
+		}
+		if err := bo.wait(ctx); err != nil {
+			return fmt.Errorf("register with coordinator %s: %w", a.cfg.Addr, err)
+		}
+	}
+}
+
+// accept stores the registration that the coordinator returned.
+func (a *agent) accept(resp *modsweepv1.RegisterAgentResponse) error {
+	if v := resp.GetProtocolVersion(); v != 0 && v != modsweepv1.ProtocolVersion {
+		return fmt.Errorf("coordinator %s speaks protocol version %d, this agent %d: install matching versions",
+			a.cfg.Addr, v, modsweepv1.ProtocolVersion)
+	}
+	if resp.GetAgentId() == "" {
+		return fmt.Errorf("coordinator %s returned an empty agent id", a.cfg.Addr)
+	}
+	ttl := resp.GetLeaseTtl().AsDuration()
+	if ttl <= 0 {
+		return fmt.Errorf("coordinator %s returned lease TTL %v: it must be positive", a.cfg.Addr, ttl)
+	}
+	heartbeat := resp.GetHeartbeatInterval().AsDuration()
+	if heartbeat <= 0 || heartbeat >= ttl {
+		heartbeat = ttl / 3
+	}
+	reg := registration{
+		agentID:   resp.GetAgentId(),
+		ttl:       ttl,
+		heartbeat: heartbeat,
+		hold:      max(resp.GetPollHold().AsDuration(), 0),
+		log:       a.cfg.Logger.With(keyAgentID, resp.GetAgentId()),
+	}
+
+	a.mu.Lock()
+	a.reg = reg
+	a.mu.Unlock()
+	a.limit.clear("register")
+	reg.log.Info("registered", "lease_ttl", reg.ttl, "heartbeat_interval", reg.heartbeat, "poll_hold", reg.hold)
+	return nil
+}
+
+// rejected reports whether err is the coordinator's final word on this
+// agent, so that retrying cannot help.
+func rejected(err error) bool {
+	switch status.Code(err) {
+	case codes.FailedPrecondition, codes.Unauthenticated, codes.PermissionDenied, codes.Unimplemented:
+		return true
+	}
+	return false
+}
+
+// unknownAgent reports whether err says the coordinator does not know the
+// agent id, which happens after it restarted without its agent records.
+func unknownAgent(err error) bool {
+	return status.Code(err) == codes.NotFound
+}
