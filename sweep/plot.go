@@ -98,8 +98,12 @@ func (r *Report) panel(xLabel string, x Objective, front []string) (*plot.Plot, 
 	p.Title.Text = fmt.Sprintf("%s: performance vs %s", r.Sweep, xLabel)
 	p.X.Label.Text = xLabel
 	p.Y.Label.Text = "performance"
-	p.Legend.Top = false
-	p.Legend.Left = false
+	// The top-left corner (few units, high performance) is the ideal and
+	// so is usually empty.
+	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Legend.XOffs = vg.Millimeter * 2
+	p.Legend.YOffs = -vg.Millimeter * 2
 	p.Add(plotter.NewGrid())
 
 	points := map[string]plotter.XYs{}
@@ -138,11 +142,24 @@ func (r *Report) panel(xLabel string, x Objective, front []string) (*plot.Plot, 
 	if err := addFront(p, front, byID); err != nil {
 		return nil, err
 	}
+	padRange(&p.X.Min, &p.X.Max)
+	padRange(&p.Y.Min, &p.Y.Max)
 	return p, nil
 }
 
+// padRange widens an axis range by 5% on each side so that points on the
+// edge are not cut by the frame.
+func padRange(lo, hi *float64) {
+	pad := 0.05 * (*hi - *lo)
+	if pad == 0 {
+		pad = 0.5
+	}
+	*lo -= pad
+	*hi += pad
+}
+
 func glyphShape(i int) draw.GlyphDrawer {
-	shapes := []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.PlusGlyph{}}
+	shapes := []draw.GlyphDrawer{draw.CircleGlyph{}, draw.BoxGlyph{}, draw.PyramidGlyph{}, draw.CrossGlyph{}}
 	return shapes[i%len(shapes)]
 }
 
