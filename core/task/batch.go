@@ -100,51 +100,140 @@ func Build(name string, timing Timing, trials []Trial) (*Batch, error) {
 	if err := validate(specs[rule], timing, trials); err != nil {
 		return nil, fmt.Errorf("build %s batch: %w", name, err)
 	}
-	return build(rule, timing, trials), nil
+	return build(&Batch{}, rule, timing, trials), nil
 }
 
-// build encodes trials that validate has accepted.
-func build(rule int, timing Timing, trials []Trial) *Batch {
+// build encodes trials that validate has accepted into dst and returns
+// dst. It reuses dst's arrays where their capacity suffices, so a caller
+// that generates batch after batch into one Batch does not allocate.
+func build(dst *Batch, rule int, timing Timing, trials []Trial) *Batch {
 	sp := specs[rule]
 	T, B := timing.T, len(trials)
-	b := &Batch{
-		Task:   Names[rule],
-		T:      T,
-		B:      B,
-		X:      make([]float64, T*B*NumInputs),
-		Y:      make([]float64, T*B*NumOutput),
-		Mask:   make([]float64, T*B*NumOutput),
-		YLoc:   make([]float64, T*B),
-		Epochs: sp.epochs(timing),
-		Timing: timing,
-		Trials: make([]Trial, B),
+	b := dst
+	b.Task, b.T, b.B, b.Timing = Names[rule], T, B, timing
+
+	// The loop below writes every element, so reused arrays need no
+	// clearing.
+	b.X = resize(b.X, T*B*NumInputs)
+	b.Y = resize(b.Y, T*B*NumOutput)
+	b.Mask = resize(b.Mask, T*B*NumOutput)
+	b.YLoc = resize(b.YLoc, T*B)
+	b.Trials = append(b.Trials[:0], trials...)
+	if b.Epochs == nil {
+		b.Epochs = make(map[string][2]int, 6)
+	}
+	clear(b.Epochs)
+	sp.addEpochs(b.Epochs, timing)
+
+	codes := make([]trialCode, B)
+	for i := range b.Trials {
+		tr := &b.Trials[i]
+		tr.Loc1 = wrapAngle(tr.Loc1)
+		tr.Loc2 = wrapAngle(tr.Loc2)
+		codes[i] = sp.encode(*tr)
 	}
 
 	fixOff := timing.GoCue
 	if sp.keepsFixationCue() {
 		fixOff = T
 	}
+	// One pass in memory order over the steps, each trial's row in turn.
 	for t := range T {
+		show1 := t >= timing.Stim1On && t < timing.Stim1Off
+		show2 := t >= timing.Stim2On && t < timing.Stim2Off
+		fixating := t < timing.GoCue
+		weight := maskWeight(t, timing.GoCue)
 		for i := range B {
-			row := (t*B + i) * NumInputs
-			b.X[row+RuleStart+rule] = 1
+			step := t*B + i
+			c := &codes[i]
+
+			x := b.X[step*NumInputs:][:NumInputs]
+			clear(x)
 			if t < fixOff {
-				b.X[row] = 1
+				x[0] = 1
+			}
+			x[RuleStart+rule] = 1
+			rings := x[1 : 1+2*RingSize]
+			if show1 {
+				addTo(rings, c.stimulus1[:])
+			}
+			if show2 {
+				addTo(rings, c.stimulus2[:])
+			}
+
+			y := b.Y[step*NumOutput:][:NumOutput]
+			if fixating || !c.respond {
+				y[0] = fixTarget
+				for k := 1; k < NumOutput; k++ {
+					y[k] = baseline
+				}
+				b.YLoc[step] = -1
+			} else {
+				y[0] = baseline
+				copy(y[1:], c.target[:])
+				b.YLoc[step] = c.response
+			}
+
+			m := b.Mask[step*NumOutput:][:NumOutput]
+			m[0] = weight * maskFixation
+			for k := 1; k < NumOutput; k++ {
+				m[k] = weight
 			}
 		}
 	}
-
-	for i, tr := range trials {
-		tr.Loc1 = wrapAngle(tr.Loc1)
-		tr.Loc2 = wrapAngle(tr.Loc2)
-		b.Trials[i] = tr
-		b.addStimulus(i, timing.Stim1On, timing.Stim1Off, tr.Loc1, tr.Strength1)
-		b.addStimulus(i, timing.Stim2On, timing.Stim2Off, tr.Loc2, tr.Strength2)
-		response, respond := sp.response(tr)
-		b.setTargets(i, timing.GoCue, response, respond)
-	}
-	b.fillMask(timing.GoCue)
 	return b
+}
+
+// trialCode is what one trial writes into each of its rows.
+type trialCode struct {
+	// stimulus1 and stimulus2 are the stimuli's input to both rings, units
+	// 0–31 for ring 1 and 32–63 for ring 2.
+	stimulus1, stimulus2 [2 * RingSize]float64
+	// target is the ring target during the response period.
+	target   [RingSize]float64
+	response float64 // response angle
+	respond  bool    // false on a no-go trial
+}
+
+// encode computes the input and target patterns of one trial.
+func (s spec) encode(tr Trial) trialCode {
+	var c trialCode
+	shape1, shape2 := bump(tr.Loc1), bump(tr.Loc2)
+	for r := range 2 {
+		for k := range RingSize {
+			c.stimulus1[r*RingSize+k] = tr.Strength1[r] * shape1[k]
+			c.stimulus2[r*RingSize+k] = tr.Strength2[r] * shape2[k]
+		}
+	}
+	c.response, c.respond = s.response(tr)
+	shape := bump(c.response)
+	for k := range c.target {
+		c.target[k] = baseline + shape[k]
+	}
+	return c
+}
+
+// maskWeight returns the cost-mask weight of step t for a go cue at goCue:
+// 0 for the first 100 ms, 1 until the go cue, 0 for the next 100 ms and 5
+// from then on.
+func maskWeight(t, goCue int) float64 {
+	switch {
+	case t < graceSteps:
+		return 0
+	case t < goCue:
+		return maskPre
+	case t < goCue+graceSteps:
+		return 0
+	default:
+		return maskResponse
+	}
+}
+
+// addTo adds src to dst element by element.
+func addTo(dst, src []float64) {
+	for k, v := range src {
+		dst[k] += v
+	}
 }
 
 // validate checks that timing fits the task and that every trial is finite.
@@ -191,73 +280,6 @@ func validate(sp spec, tm Timing, trials []Trial) error {
 	return nil
 }
 
-// addStimulus adds a stimulus at angle loc to each ring r with a non-zero
-// strength[r], on steps [on, off) of trial i.
-func (b *Batch) addStimulus(i, on, off int, loc float64, strength [2]float64) {
-	shape := bump(loc)
-	for r, s := range strength {
-		if s == 0 {
-			continue
-		}
-		first := 1 + r*RingSize
-		for t := on; t < off; t++ {
-			unit := b.X[(t*b.B+i)*NumInputs+first:][:RingSize]
-			for k := range unit {
-				unit[k] += s * shape[k]
-			}
-		}
-	}
-}
-
-// setTargets writes trial i's targets and YLoc. The network fixates before
-// goCue, and from goCue on responds at angle response if respond is true
-// and keeps fixating otherwise.
-func (b *Batch) setTargets(i, goCue int, response float64, respond bool) {
-	var ring [RingSize]float64
-	shape := bump(response)
-	for k := range ring {
-		ring[k] = baseline + shape[k]
-	}
-	for t := range b.T {
-		step := t*b.B + i
-		out := b.Y[step*NumOutput:][:NumOutput]
-		if t < goCue || !respond {
-			out[0] = fixTarget
-			for k := 1; k < NumOutput; k++ {
-				out[k] = baseline
-			}
-			b.YLoc[step] = -1
-			continue
-		}
-		out[0] = baseline
-		copy(out[1:], ring[:])
-		b.YLoc[step] = response
-	}
-}
-
-// fillMask writes the cost mask, which depends only on the step and the
-// output channel.
-func (b *Batch) fillMask(goCue int) {
-	for t := range b.T {
-		w := 0.0
-		switch {
-		case t < graceSteps:
-		case t < goCue:
-			w = maskPre
-		case t < goCue+graceSteps:
-		default:
-			w = maskResponse
-		}
-		rows := b.Mask[t*b.B*NumOutput:][:b.B*NumOutput]
-		for j := range rows {
-			rows[j] = w
-		}
-		for i := range b.B {
-			rows[i*NumOutput] = w * maskFixation
-		}
-	}
-}
-
 // response returns the response angle of a trial and whether the trial
 // asks for a response at all.
 func (s spec) response(tr Trial) (angle float64, respond bool) {
@@ -293,10 +315,11 @@ func (s spec) response(tr Trial) (angle float64, respond bool) {
 	}
 }
 
-// epochs returns the named epochs of a batch with timing tm, with the
+// addEpochs adds the named epochs of a batch with timing tm to e, with the
 // boundaries gyyang/multitask gives each family.
-func (s spec) epochs(tm Timing) map[string][2]int {
-	e := map[string][2]int{"fix1": {0, tm.Stim1On}, "go1": {tm.GoCue, tm.T}}
+func (s spec) addEpochs(e map[string][2]int, tm Timing) {
+	e["fix1"] = [2]int{0, tm.Stim1On}
+	e["go1"] = [2]int{tm.GoCue, tm.T}
 	switch s.family {
 	case familyFD, familyDM:
 		e["stim1"] = [2]int{tm.Stim1On, tm.GoCue}
@@ -313,5 +336,13 @@ func (s spec) epochs(tm Timing) map[string][2]int {
 		e["stim1"] = [2]int{tm.Stim1On, tm.Stim1Off}
 		e["delay1"] = [2]int{tm.Stim1Off, tm.Stim2On}
 	}
-	return e
+}
+
+// resize returns s with length n, reusing its backing array when the
+// capacity suffices. The contents are not cleared.
+func resize(s []float64, n int) []float64 {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]float64, n)
 }

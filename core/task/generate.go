@@ -13,17 +13,33 @@ import (
 // gyyang/multitask's random mode. It returns an error for an unknown task
 // or a batch size outside [1, MaxBatchSize].
 func Generate(name string, seed uint64, index uint64, batchSize int) (*Batch, error) {
-	rule, err := Index(name)
-	if err != nil {
+	b := &Batch{}
+	if err := GenerateInto(b, name, seed, index, batchSize); err != nil {
 		return nil, err
 	}
+	return b, nil
+}
+
+// GenerateInto is Generate writing into dst, reusing dst's arrays when they
+// are large enough, so a training loop can generate without allocating.
+// Slices taken from dst before the call see the new batch afterwards. On
+// error dst is left unchanged.
+func GenerateInto(dst *Batch, name string, seed uint64, index uint64, batchSize int) error {
+	rule, err := Index(name)
+	if err != nil {
+		return err
+	}
+	if dst == nil {
+		return fmt.Errorf("generate %s batch: destination batch is nil: pass a *Batch, for example &Batch{}", name)
+	}
 	if batchSize <= 0 || batchSize > MaxBatchSize {
-		return nil, fmt.Errorf("generate %s batch: batch size %d is invalid: use 1 to %d trials",
+		return fmt.Errorf("generate %s batch: batch size %d is invalid: use 1 to %d trials",
 			name, batchSize, MaxBatchSize)
 	}
 
 	timing, trials := draw(rule, seed, index, batchSize)
-	return build(rule, timing, trials), nil
+	build(dst, rule, timing, trials)
+	return nil
 }
 
 // draw returns the random parameters of the batch that Generate builds.

@@ -212,3 +212,29 @@ func TestBuildRejectsInvalidParameters(t *testing.T) {
 		})
 	}
 }
+
+func TestGenerateIntoReusesBatch(t *testing.T) {
+	dst := &Batch{}
+	// Alternate long and short tasks and batch sizes so the arrays both
+	// grow and shrink.
+	steps := []struct {
+		name string
+		size int
+	}{{"multidelaydm", 8}, {"dm1", 3}, {"dmsnogo", 16}, {"reactgo", 2}, {"contextdelaydm2", 8}}
+	for i, s := range steps {
+		if err := GenerateInto(dst, s.name, 9, uint64(i), s.size); err != nil {
+			t.Fatal(err)
+		}
+		want := mustGenerate(t, s.name, 9, uint64(i), s.size)
+		if !sameBatch(dst, want) {
+			t.Fatalf("step %d (%s, %d trials): reused batch differs from a fresh one", i, s.name, s.size)
+		}
+	}
+}
+
+func TestGenerateIntoRejectsNilBatch(t *testing.T) {
+	err := GenerateInto(nil, "fdgo", 1, 0, 4)
+	if err == nil || !strings.Contains(err.Error(), "nil") {
+		t.Errorf("GenerateInto(nil) error = %v, want one naming the nil destination", err)
+	}
+}
