@@ -2,6 +2,7 @@ package core
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/modsweep/modsweep/core/model"
 )
@@ -15,6 +16,7 @@ type network[F float] struct {
 	nIn, n, nOut int
 	relu         bool // relu when true, softplus otherwise
 	alpha        F    // leak dt/tau
+	fastMath     bool // float32 precision: use the polynomial exp and log1p
 	blas         gemmer[F]
 
 	// Parameters and their gradients in compute precision, laid out as in
@@ -35,17 +37,18 @@ type network[F float] struct {
 func newNetwork[F float](nIn, n, nOut int, relu bool, alpha float64) *network[F] {
 	return &network[F]{
 		nIn: nIn, n: n, nOut: nOut, relu: relu, alpha: F(alpha),
-		blas:  newGemmer[F](),
-		win:   make([]F, nIn*n),
-		wrec:  make([]F, n*n),
-		brec:  make([]F, n),
-		wout:  make([]F, n*nOut),
-		bout:  make([]F, nOut),
-		gwin:  make([]F, nIn*n),
-		gwrec: make([]F, n*n),
-		gbrec: make([]F, n),
-		gwout: make([]F, n*nOut),
-		gbout: make([]F, nOut),
+		fastMath: unsafe.Sizeof(F(0)) == 4,
+		blas:     newGemmer[F](),
+		win:      make([]F, nIn*n),
+		wrec:     make([]F, n*n),
+		brec:     make([]F, n),
+		wout:     make([]F, n*nOut),
+		bout:     make([]F, nOut),
+		gwin:     make([]F, nIn*n),
+		gwrec:    make([]F, n*n),
+		gbrec:    make([]F, n),
+		gwout:    make([]F, n*nOut),
+		gbout:    make([]F, nOut),
 	}
 }
 
@@ -124,7 +127,11 @@ func (nw *network[F]) forward() {
 		copy(nw.y[i*nw.nOut:(i+1)*nw.nOut], nw.bout)
 	}
 	nw.blas.gemm(false, false, rows, nw.nOut, n, 1, nw.r, n, nw.wout, nw.nOut, 1, nw.y, nw.nOut)
-	sigmoidInPlace(nw.y[:rows*nw.nOut])
+	if nw.fastMath {
+		sigmoidFast(nw.y[:rows*nw.nOut])
+	} else {
+		sigmoidInPlace(nw.y[:rows*nw.nOut])
+	}
 }
 
 // activate adds Brec to the pre-activations z of one time step and computes
@@ -140,9 +147,12 @@ func (nw *network[F]) activate(z, prev, r, df []F) {
 		for j, bias := range nw.brec {
 			zr[j] += bias
 		}
-		if nw.relu {
+		switch {
+		case nw.relu:
 			reluTo(rr, dr, zr)
-		} else {
+		case nw.fastMath:
+			softplusFast(rr, dr, zr)
+		default:
 			softplusTo(rr, dr, zr)
 		}
 		for j := range rr {

@@ -1,0 +1,67 @@
+package core
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/modsweep/modsweep/core/task"
+)
+
+// syntheticBatch returns a batch of random inputs, targets in [0.05, 0.85]
+// and cost-mask weights, of the shape of the reference benchmark.
+func syntheticBatch(t, b int, seed uint64) *task.Batch {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	rows := t * b
+	tb := &task.Batch{
+		Task: "fdgo", T: t, B: b,
+		X:    make([]float64, rows*task.NumInputs),
+		Y:    make([]float64, rows*task.NumOutput),
+		Mask: make([]float64, rows*task.NumOutput),
+		YLoc: make([]float64, rows),
+	}
+	for i := range tb.X {
+		tb.X[i] = rng.Float64()
+	}
+	for i := range tb.Y {
+		tb.Y[i] = 0.05 + 0.8*rng.Float64()
+		tb.Mask[i] = 1
+	}
+	return tb
+}
+
+// benchTrainStep times one training step (forward, BPTT, Adam) of the
+// reference shape: 85 inputs, n hidden units, 33 outputs, batch 64, 100 time
+// steps, softplus, with noise.
+func benchTrainStep[F float](b *testing.B, n, rows, cols int) {
+	cfg := Default()
+	cfg.Hidden, cfg.GridRows, cfg.GridCols = n, rows, cols
+	tr, err := newTrainer[F](cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	batch := syntheticBatch(100, 64, 1)
+	b.ReportAllocs()
+	step := 0
+	for b.Loop() {
+		step++
+		if _, _, err := tr.update(step, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+}
+
+var benchSizes = []struct{ n, rows, cols int }{{64, 8, 8}, {128, 8, 16}, {256, 16, 16}}
+
+func BenchmarkTrainStep(b *testing.B) {
+	for _, s := range benchSizes {
+		b.Run(fmt.Sprintf("N=%d", s.n), func(b *testing.B) { benchTrainStep[float32](b, s.n, s.rows, s.cols) })
+	}
+}
+
+func BenchmarkTrainStepFloat64(b *testing.B) {
+	for _, s := range benchSizes {
+		b.Run(fmt.Sprintf("N=%d", s.n), func(b *testing.B) { benchTrainStep[float64](b, s.n, s.rows, s.cols) })
+	}
+}

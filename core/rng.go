@@ -1,0 +1,61 @@
+package core
+
+import "math/rand/v2"
+
+// Random streams. Every random number of a trial comes from a PCG stream
+// seeded by the trial seed and one of these domains, so the weight
+// initialisation, the task sequence and each step's noise are independent of
+// one another and of how often the others are drawn.
+const (
+	streamInit      = 1 // initial weights
+	streamTaskOrder = 2 // which task each training step trains on
+	streamNoise     = 3 // input and recurrent noise, one stream per step
+	streamEvalNoise = 4 // evaluation noise, one stream per evaluation batch
+)
+
+// evalSeed seeds the evaluation batches and their noise. It does not depend
+// on the trial seed, so every evaluation of every trial scores the same
+// trials and the numbers compare directly.
+const evalSeed = 0x6d6f6473776565 // "modswee"
+
+// seedStream seeds src with the stream of the given domain and index under
+// seed. Each part goes through a SplitMix64 mixer, so nearby seeds and
+// indices give unrelated streams.
+func seedStream(src *rand.PCG, seed, domain, index uint64) {
+	hi := splitMix(seed)
+	src.Seed(hi, splitMix(index^splitMix(domain+hi)))
+}
+
+// newStream returns a generator on the stream of the given domain and index.
+func newStream(seed, domain, index uint64) (*rand.Rand, *rand.PCG) {
+	src := rand.NewPCG(0, 0)
+	seedStream(src, seed, domain, index)
+	return rand.New(src), src
+}
+
+// splitMix is the SplitMix64 output function.
+func splitMix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// addNoise sets dst[i] = src[i] + std·ξ_i with ξ_i standard normal draws
+// from rng, or dst[i] = src[i] when std is 0. A nil src counts as zeros.
+func addNoise[F float](dst []F, src []float64, std float64, rng *rand.Rand) {
+	switch {
+	case std == 0 && src == nil:
+		clear(dst)
+	case std == 0:
+		convert(dst, src[:len(dst)])
+	case src == nil:
+		for i := range dst {
+			dst[i] = F(std * rng.NormFloat64())
+		}
+	default:
+		for i := range dst {
+			dst[i] = F(src[i] + std*rng.NormFloat64())
+		}
+	}
+}
