@@ -46,9 +46,9 @@ type Timing struct {
 	// stimulus 1 window, the matching tasks keep stimulus 2 on to the end,
 	// and the go tasks leave it empty.
 	Stim2On, Stim2Off int
-	// GoCue is the first step of the response period: the step at which the
-	// fixation cue goes off or, in the react and matching tasks, where the
-	// cue stays on, the onset of the last stimulus.
+	// GoCue is the first step of the response period. It is the step at
+	// which the fixation cue goes off, except in the react and matching
+	// tasks, which keep the cue on and use the onset of the last stimulus.
 	GoCue int
 }
 
@@ -64,9 +64,10 @@ type Trial struct {
 	Strength1, Strength2 [2]float64
 }
 
-// MaxBatchSize bounds the trials per batch. A batch of the longest task
-// (209 steps) at this size takes about 200 MB.
-const MaxBatchSize = 8192
+// MaxBatchSize bounds the trials per batch, so a bad batch size fails
+// instead of exhausting memory: a batch of the longest task (209 steps) at
+// this size takes about 1 GB.
+const MaxBatchSize = 4096
 
 const (
 	baseline     = 0.05 // every target before anything is added
@@ -184,7 +185,7 @@ func build(dst *Batch, rule int, timing Timing, trials []Trial) *Batch {
 	return b
 }
 
-// trialCode is what one trial writes into each of its rows.
+// trialCode is the precomputed input and target pattern of one trial.
 type trialCode struct {
 	// stimulus1 and stimulus2 are the stimuli's input to both rings, units
 	// 0–31 for ring 1 and 32–63 for ring 2.
@@ -281,7 +282,7 @@ func validate(sp spec, tm Timing, trials []Trial) error {
 }
 
 // response returns the response angle of a trial and whether the trial
-// asks for a response at all.
+// requires a response at all.
 func (s spec) response(tr Trial) (angle float64, respond bool) {
 	switch s.family {
 	case familyFD, familyReact, familyDelay:

@@ -156,7 +156,7 @@ func TestFixationTargetBeforeGoCue(t *testing.T) {
 func TestMatchingGoAndNoGo(t *testing.T) {
 	cases := []struct {
 		name        string
-		respondWhen bool // the value of match that asks for a response
+		respondWhen bool // the value of match that requires a response
 		match       func(tr Trial) bool
 	}{
 		{"dmsgo", true, sameLocation},

@@ -65,7 +65,4 @@ func mustBuild(t testing.TB, name string, timing Timing, trials []Trial) *Batch 
 	return b
 }
 
-// angleOf returns the population-vector angle of a ring input.
-func angleOf(ring []float64) float64 { return DecodeAngle(ring) }
-
 func closeTo(a, b, tol float64) bool { return math.Abs(a-b) <= tol }

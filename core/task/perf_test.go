@@ -38,6 +38,8 @@ func TestPerformanceHandBuiltOutputs(t *testing.T) {
 		{"fixation output exactly 0.5 counts as released", 0.5, target, 1},
 		{"tolerance is 0.2π not π/10", 0.1, target + 0.15*math.Pi, 1},
 	}
+
+	// One fdgo trial per case, all with the target at 1 rad.
 	timing := Timing{T: 30, Stim1On: 5, Stim1Off: 30, GoCue: 15}
 	trials := make([]Trial, len(cases))
 	for i := range trials {
@@ -48,6 +50,7 @@ func TestPerformanceHandBuiltOutputs(t *testing.T) {
 	for i, c := range cases {
 		setOutput(yhat, b, b.T-1, i, c.fixation, c.angle)
 	}
+
 	perf := Performance(yhat, b)
 	for i, c := range cases {
 		if perf[i] != c.want {

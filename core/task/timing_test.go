@@ -194,7 +194,7 @@ func TestTimingWithinDocumentedRanges(t *testing.T) {
 					tm, _ := draw(ruleIndex, seed, seed*7, 1)
 					for term, v := range rule.terms(tm) {
 						if !rule.sets[term][v] {
-							t.Fatalf("seed %d: %s = %d steps, outside the documented values %v", seed, term, v, keys(rule.sets[term]))
+							t.Fatalf("seed %d: %s = %d steps, outside the values %v that gyyang/multitask draws", seed, term, v, keys(rule.sets[term]))
 						}
 						if seen[term] == nil {
 							seen[term] = map[int]bool{}
@@ -207,7 +207,7 @@ func TestTimingWithinDocumentedRanges(t *testing.T) {
 						}
 					}
 					if tm.T < rule.minT || tm.T > rule.maxT {
-						t.Fatalf("seed %d: T = %d, outside the documented range [%d, %d]", seed, tm.T, rule.minT, rule.maxT)
+						t.Fatalf("seed %d: T = %d, outside the range [%d, %d] of gyyang/multitask", seed, tm.T, rule.minT, rule.maxT)
 					}
 					minT, maxT = min(minT, tm.T), max(maxT, tm.T)
 				}
@@ -221,7 +221,7 @@ func TestTimingWithinDocumentedRanges(t *testing.T) {
 				// The length distribution must spread over most of its range.
 				width := rule.maxT - rule.minT
 				if maxT-minT < width/2 {
-					t.Errorf("T spans only [%d, %d] over %d batches, documented [%d, %d]", minT, maxT, timingSeeds, rule.minT, rule.maxT)
+					t.Errorf("T spans only [%d, %d] over %d batches, want most of [%d, %d]", minT, maxT, timingSeeds, rule.minT, rule.maxT)
 				}
 			})
 		}
