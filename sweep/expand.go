@@ -120,24 +120,41 @@ func (f *File) AxisNames() []string {
 // Seeds returns the seed axis.
 func (f *File) Seeds() []uint64 { return slices.Clone(f.seeds) }
 
+// maxCount caps countTrials so that the count cannot overflow.
+const maxCount = 1 << 50
+
 // countTrials returns the number of trials before deduplication, or
-// limit+1 as soon as the count exceeds limit.
-func (f *File) countTrials(limit int) int {
+// maxCount if there are more.
+func (f *File) countTrials() int {
 	total := 0
 	for _, reg := range f.regs {
-		n := len(reg.lambdas) * len(f.seeds)
-		for _, axis := range f.axes {
-			if n > limit {
-				break
-			}
-			n *= len(axis.values)
+		n := len(reg.lambdas)
+		for _, size := range append([]int{len(f.seeds)}, f.axisSizes()...) {
+			n = saturatingProduct(n, size)
 		}
-		total += n
-		if total > limit {
-			return limit + 1
-		}
+		total = min(total+n, maxCount)
 	}
 	return total
+}
+
+// saturatingProduct returns a·b for a, b >= 0, or maxCount if that is
+// larger.
+func saturatingProduct(a, b int) int {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	if a > maxCount/b {
+		return maxCount
+	}
+	return min(a*b, maxCount)
+}
+
+func (f *File) axisSizes() []int {
+	sizes := make([]int, len(f.axes))
+	for i, a := range f.axes {
+		sizes[i] = len(a.values)
+	}
+	return sizes
 }
 
 // validationIssue is one distinct Validate message, mapped to the line
@@ -155,9 +172,9 @@ func (p *parser) expand(f *File) {
 	if len(p.errs) > 0 {
 		return
 	}
-	if n := f.countTrials(f.MaxTrials); n > f.MaxTrials {
-		p.errorf(0, "limits.max_trials", "the grid expands to more than %d trials: remove values from an axis, or raise limits.max_trials (at most %d)",
-			f.MaxTrials, HardMaxTrials)
+	if n := f.countTrials(); n > f.MaxTrials {
+		p.errorf(0, "limits.max_trials", "the grid expands to %d trials, more than the limit of %d: remove values from an axis, or raise limits.max_trials (at most %d)",
+			n, f.MaxTrials, HardMaxTrials)
 		return
 	}
 

@@ -334,8 +334,12 @@ func (p *parser) parseLambdas(n *yaml.Node, path string) ([]float64, bool) {
 	if n.Kind == yaml.ScalarNode && !isNull(n) {
 		n = &yaml.Node{Kind: yaml.SequenceNode, Line: n.Line, Content: []*yaml.Node{n}}
 	}
-	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		p.errorf(n.Line, path, "%s is not a non-empty list of numbers >= 0", describeNode(n))
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n.Line, path, "%s is not a list of numbers >= 0", describeNode(n))
+		return nil, false
+	}
+	if len(n.Content) == 0 {
+		p.errorf(n.Line, path, "the list is empty: give at least one lambda, such as [1e-4, 1e-3]")
 		return nil, false
 	}
 	ok := true

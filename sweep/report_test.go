@@ -132,7 +132,7 @@ func TestReportJSONFields(t *testing.T) {
 	var doc struct {
 		Counts map[string]int `json:"counts"`
 		Trials []struct {
-			ID      string             `json:"id"`
+			ID      string              `json:"id"`
 			Metrics map[string]*float64 `json:"metrics"`
 		} `json:"trials"`
 		Frontier []string `json:"frontier"`
