@@ -218,14 +218,14 @@ func checkFixatesToEnd(t *testing.T, b *Batch, i int) {
 }
 
 func TestMatchingLocations(t *testing.T) {
-	b := mustGenerate(t, "dmsgo", 3, 4, 256)
-	for i, tr := range b.Trials {
+	_, trials := draw(mustIndex(t, "dmsgo"), 3, 4, 256)
+	for i, tr := range trials {
 		if tr.Loc1 != tr.Loc2 && CircularDistance(tr.Loc1, tr.Loc2) < math.Pi/9-tol {
 			t.Fatalf("DMS trial %d: non-matching stimuli %v and %v are closer than 20°", i, tr.Loc1, tr.Loc2)
 		}
 	}
-	b = mustGenerate(t, "dmcgo", 3, 4, 256)
-	for i, tr := range b.Trials {
+	_, trials = draw(mustIndex(t, "dmcgo"), 3, 4, 256)
+	for i, tr := range trials {
 		for _, loc := range []float64{tr.Loc1, tr.Loc2} {
 			if !slices.ContainsFunc(categoryAngles, func(a float64) bool { return closeTo(a*math.Pi, loc, tol) }) {
 				t.Fatalf("DMC trial %d: stimulus at %v rad is not one of the ten category angles", i, loc)
@@ -357,9 +357,10 @@ func TestDMStrengthDistributions(t *testing.T) {
 		{"contextdelaydm1", []float64{0.08, 0.16, 0.32}},
 	}
 	for _, c := range cases {
-		b := mustGenerate(t, c.name, 9, 9, 256)
+		// draw is the sampling half of Generate, enough for strengths.
+		_, trials := draw(mustIndex(t, c.name), 9, 9, 256)
 		seen := map[float64]bool{}
-		for i, tr := range b.Trials {
+		for i, tr := range trials {
 			for r := range 2 {
 				s1, s2 := tr.Strength1[r], tr.Strength2[r]
 				if s1 == 0 && s2 == 0 {
@@ -472,6 +473,30 @@ func TestBatchShapesAndFiniteValues(t *testing.T) {
 			if v != -1 && (v < 0 || v >= 2*math.Pi) {
 				t.Fatalf("%s: YLoc[%d] = %v, want -1 or an angle in [0, 2π)", name, j, v)
 			}
+		}
+	}
+}
+
+// TestMatchingRingsPerBatch checks that the sample and test rings are drawn
+// once per batch and independently, so all four pairs occur.
+func TestMatchingRingsPerBatch(t *testing.T) {
+	for _, name := range []string{"dmsgo", "dmcnogo"} {
+		pairs := map[[2]int]bool{}
+		for seed := range uint64(40) {
+			_, trials := draw(mustIndex(t, name), seed, 0, 8)
+			ringOf := func(s [2]float64) int { return slices.Index(s[:], 1) }
+			pair := [2]int{ringOf(trials[0].Strength1), ringOf(trials[0].Strength2)}
+			for i, tr := range trials {
+				got := [2]int{ringOf(tr.Strength1), ringOf(tr.Strength2)}
+				if got != pair || got[0] < 0 || got[1] < 0 {
+					t.Fatalf("%s seed %d trial %d: stimuli in rings %v, trial 0 in %v; want one ring each, shared by the batch",
+						name, seed, i, got, pair)
+				}
+			}
+			pairs[pair] = true
+		}
+		if len(pairs) != 4 {
+			t.Errorf("%s: 40 batches used ring pairs %v, want all four", name, pairs)
 		}
 	}
 }
