@@ -90,8 +90,8 @@ var ErrInvalidTrial = errors.New("invalid trial parameters")
 
 // Build encodes explicit trials of the named task into a batch with one
 // trial per element of trials, all sharing timing. It returns an error for
-// an unknown task, no trials, non-finite parameters, or a timing outside
-// the trial. The react tasks need GoCue = Stim1On and the matching tasks
+// an unknown task, no trials or more than MaxBatchSize, non-finite
+// parameters, or a timing outside the trial. Build does not modify trials. The react tasks need GoCue = Stim1On and the matching tasks
 // GoCue = Stim2On, because their go cue is that stimulus onset.
 func Build(name string, timing Timing, trials []Trial) (*Batch, error) {
 	rule, err := Index(name)
@@ -106,7 +106,8 @@ func Build(name string, timing Timing, trials []Trial) (*Batch, error) {
 
 // build encodes trials that validate has accepted into dst and returns
 // dst. It reuses dst's arrays where their capacity suffices, so a caller
-// that generates batch after batch into one Batch does not allocate.
+// that generates batch after batch into one Batch allocates only small
+// per-trial buffers.
 func build(dst *Batch, rule int, timing Timing, trials []Trial) *Batch {
 	sp := specs[rule]
 	T, B := timing.T, len(trials)

@@ -8,7 +8,7 @@ import (
 )
 
 // A known fdanti trial: the stimulus at π/2 in ring 1 appears at step 10,
-// the fixation cue goes off at step 40, and the network must answer at
+// the fixation cue goes off at step 40, and the network must respond at
 // 3π/2.
 func ExampleBuild() {
 	timing := task.Timing{T: 65, Stim1On: 10, Stim1Off: 65, GoCue: 40}
