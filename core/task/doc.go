@@ -41,4 +41,8 @@
 // tasks split strengths across modalities with the global numpy generator.
 // Here that split comes from the seeded stream too, so every batch can be
 // reproduced.
+//
+// NOTE: the drawn parameters (Batch.Timing and Batch.Trials) are the same
+// on every platform, but the encoded arrays go through math.Exp, whose last
+// bit may differ between CPU architectures.
 package task

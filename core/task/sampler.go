@@ -29,10 +29,12 @@ func mix64(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
-// uniform returns a draw from U[lo, hi).
+// uniform returns a draw from U[lo, hi). The conversion of the product
+// stops the compiler from fusing it into the sum (which Go allows, for
+// example on arm64), so every platform gets the same bits.
 func (s *sampler) uniform(lo, hi float64) float64 {
 	u := float64(s.src.Uint64()>>11) * 0x1p-53
-	return lo + (hi-lo)*u
+	return lo + float64((hi-lo)*u)
 }
 
 // intN returns a uniform draw from {0, …, n−1} without modulo bias
