@@ -6,8 +6,9 @@ import (
 )
 
 // Generate returns batch number index of the named task in the stream of
-// batches that seed defines, with batchSize trials. The same arguments
-// always give a bit-identical batch, whatever else runs in the process.
+// batches that seed defines, with batchSize trials. On one platform the
+// same arguments always give a bit-identical batch, whatever else runs in
+// the process.
 // Timing and stimulus modality are drawn once for the batch, locations,
 // strengths and match conditions once per trial, from the distributions of
 // gyyang/multitask's random mode. It returns an error for an unknown task
@@ -21,7 +22,8 @@ func Generate(name string, seed uint64, index uint64, batchSize int) (*Batch, er
 }
 
 // GenerateInto is Generate writing into dst, reusing dst's arrays when they
-// are large enough, so a training loop can generate without allocating.
+// are large enough, so a training loop does not reallocate the large
+// arrays at every step.
 // Slices taken from dst before the call see the new batch afterwards. On
 // error dst is left unchanged.
 func GenerateInto(dst *Batch, name string, seed uint64, index uint64, batchSize int) error {

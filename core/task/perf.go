@@ -6,11 +6,12 @@ import (
 	"math"
 )
 
-// ResponseTolerance is the largest circular distance between the decoded
-// and the target angle that Performance counts as correct: 0.2π (36°).
+// ResponseTolerance is 0.2π (36°). Performance counts a response as
+// correct when the decoded angle is closer than this to the target angle.
 const ResponseTolerance = 0.2 * math.Pi
 
-// ring unit directions, for the population vector.
+// preferredCos and preferredSin are the cosines and sines of the preferred
+// angles, for the population vector.
 var preferredCos, preferredSin = func() (c, s [RingSize]float64) {
 	for k, theta := range preferred {
 		c[k], s[k] = math.Cos(theta), math.Sin(theta)
