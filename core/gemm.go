@@ -16,7 +16,7 @@ func newGemmer[F float]() gemmer[F] {
 	var zero F
 	switch any(zero).(type) {
 	case float32:
-		return any(gemm32{}).(gemmer[F])
+		return any(gemm32{scratch: new(sgemmScratch)}).(gemmer[F])
 	default:
 		return any(gemm64{}).(gemmer[F])
 	}

@@ -17,7 +17,9 @@ const BLASBackend = "openblas"
 // an agent runs as many trials in parallel as it has worker slots.
 func init() { C.openblas_set_num_threads(1) }
 
-type gemm32 struct{}
+type gemm32 struct {
+	scratch *sgemmScratch // unused: OpenBLAS needs no work buffers
+}
 
 func (gemm32) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {

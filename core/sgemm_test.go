@@ -1,0 +1,78 @@
+package core
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestSgemmBlockedMatchesNaive(t *testing.T) {
+	if !haveKernel {
+		t.Skip("no AVX2/FMA kernel in this build or on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	shapes := [][3]int{{4, 16, 1}, {8, 32, 300}, {7, 33, 5}, {85, 64, 513}, {3, 15, 9}, {64, 48, 64}}
+	for _, s := range shapes {
+		m, n, k := s[0], s[1], s[2]
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				for _, beta := range []float32{0, 1} {
+					name := fmt.Sprintf("m=%d/n=%d/k=%d/tA=%v/tB=%v/beta=%v", m, n, k, tA, tB, beta)
+					checkSgemm(t, name, rng, tA, tB, m, n, k, beta)
+				}
+			}
+		}
+	}
+}
+
+func checkSgemm(t *testing.T, name string, rng *rand.Rand, tA, tB bool, m, n, k int, beta float32) {
+	t.Helper()
+	// Leading dimensions wider than the matrices catch stride mistakes.
+	lda, ldb, ldc := k+3, n+2, n+5
+	if tA {
+		lda = m + 3
+	}
+	if tB {
+		ldb = k + 2
+	}
+	rows := func(r, ld int) []float32 {
+		s := make([]float32, r*ld)
+		for i := range s {
+			s[i] = float32(rng.NormFloat64())
+		}
+		return s
+	}
+	a := rows(max(m, k), lda)
+	b := rows(max(n, k), ldb)
+	c := rows(m, ldc)
+	want := make([]float64, len(c))
+	for i := range m {
+		for j := range n {
+			sum := float64(beta) * float64(c[i*ldc+j])
+			for p := range k {
+				av, bv := a[i*lda+p], b[p*ldb+j]
+				if tA {
+					av = a[p*lda+i]
+				}
+				if tB {
+					bv = b[j*ldb+p]
+				}
+				sum += float64(av) * float64(bv)
+			}
+			want[i*ldc+j] = sum
+		}
+	}
+	var scratch sgemmScratch
+	if !sgemmBlocked(tA, tB, m, n, k, a, lda, b, ldb, beta, c, ldc, &scratch) {
+		t.Fatalf("%s: kernel declined", name)
+	}
+	tol := 1e-5 * math.Sqrt(float64(k)) * 4
+	for i := range m {
+		for j := range n {
+			if d := math.Abs(float64(c[i*ldc+j]) - want[i*ldc+j]); d > tol {
+				t.Fatalf("%s: C[%d,%d] = %v, want %v", name, i, j, c[i*ldc+j], want[i*ldc+j])
+			}
+		}
+	}
+}
