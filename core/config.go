@@ -220,8 +220,8 @@ func (c *Config) Validate() error {
 	if c.Precision != "float32" && c.Precision != "float64" {
 		bad("precision = %q: use float32 or float64", c.Precision)
 	}
-	if c.BatchSize <= 0 {
-		bad("batch_size = %d: must be positive", c.BatchSize)
+	if c.BatchSize <= 0 || c.BatchSize > task.MaxBatchSize {
+		bad("batch_size = %d: must be between 1 and %d", c.BatchSize, task.MaxBatchSize)
 	}
 	if c.Steps <= 0 {
 		bad("steps = %d: must be positive", c.Steps)
