@@ -44,7 +44,7 @@ type Layout struct {
 // Measures are the structure measures of a trained network. Thresholds are
 // copied from the configuration so each number travels with its definition.
 type Measures struct {
-	ActiveNeurons         int     `json:"active_neurons"`          // weight-based: Σ|in| and Σ|out| both > ThetaN
+	ActiveNeurons         int     `json:"active_neurons"`          // weight-based: Σ|in| and Σ|out|, autapse excluded, both > ThetaN
 	ActiveNeuronsActivity int     `json:"active_neurons_activity"` // task variance summed over tasks > ThetaActivity
 	WiringLength          float64 `json:"wiring_length"`           // Σ d over connections with |w| > ThetaW
 	WiringLengthWeighted  float64 `json:"wiring_length_weighted"`  // Σ |w|·d
