@@ -127,6 +127,7 @@ func (c *Coordinator) submit(sub submission) (submitResult, error) {
 	}
 	c.addSweepLocked(s)
 	c.broadcastWork()
+	reused := len(sub.trials) - int(s.counts[statePending])
 	b := c.enqueueLocked(ws...)
 	c.mu.Unlock()
 
@@ -134,7 +135,7 @@ func (c *Coordinator) submit(sub submission) (submitResult, error) {
 		return submitResult{}, err
 	}
 	c.log.Info("sweep submitted", "sweep_id", id, "name", sub.name, "trials", res.trials,
-		"new_trials", res.newTrials, "reused", len(sub.trials)-int(s.counts[statePending]),
+		"new_trials", res.newTrials, "reused", reused,
 		"stopped_sweeps", strings.Join(stopped, ","))
 	return res, nil
 }
