@@ -156,7 +156,22 @@ func validate(res *core.Result) error {
 	if len(l.Outputs) != 0 && len(l.Outputs) != w.NOut {
 		return fmt.Errorf("invalid layout: %d output positions for n_out = %d output channels", len(l.Outputs), w.NOut)
 	}
+
+	for _, layer := range []struct {
+		name string
+		pts  []core.Point
+	}{{"input", l.Inputs}, {"hidden", l.Hidden}, {"output", l.Outputs}} {
+		for k, p := range layer.pts {
+			if !finite(p.X) || !finite(p.Y) {
+				return fmt.Errorf("invalid layout: %s unit %d at (%g, %g): positions must be finite", layer.name, k, p.X, p.Y)
+			}
+		}
+	}
 	return nil
+}
+
+func finite(x float64) bool {
+	return !math.IsNaN(x) && !math.IsInf(x, 0)
 }
 
 // unitStrength is the summed |w| into and out of each hidden unit: Win

@@ -70,7 +70,9 @@ type figure struct {
 
 	strength unitStrength
 	thetaN   float64
-	spacing  float64 // typical distance between neighbouring hidden units, in sheet units
+	// Typical distance between neighbouring units of each layer, in sheet
+	// units. It sizes markers and lines to the layout.
+	spacing, inSpacing, outSpacing float64
 
 	// Data window shown in every panel, in sheet units.
 	x0, y0, x1, y1 float64
@@ -101,7 +103,11 @@ func newFigure(res *core.Result, conns Connections, title string, width vg.Lengt
 		f.outputs = rowPositions(w.NOut, 1.1)
 		f.missingOutputs = true
 	}
-	f.spacing = typicalSpacing(f.hidden)
+	f.spacing = nearestSpacing(f.hidden, 0.5)
+	// Channels sit on rings of different radii, so the tightest ring sets
+	// the marker size.
+	f.inSpacing = nearestSpacing(f.inputs, 0.1)
+	f.outSpacing = nearestSpacing(f.outputs, 0.1)
 
 	f.x0, f.y0, f.x1, f.y1 = 0, 0, 1, 1
 	for _, pts := range [][]core.Point{f.hidden, f.inputs, f.outputs} {
@@ -138,9 +144,9 @@ func rowPositions(n int, y float64) []core.Point {
 	return pts
 }
 
-// typicalSpacing returns the median distance from a hidden unit to its
-// nearest neighbour, which sizes markers and lines to the grid.
-func typicalSpacing(pts []core.Point) float64 {
+// nearestSpacing returns the given quantile of the distances from each
+// point to its nearest neighbour.
+func nearestSpacing(pts []core.Point, quantile float64) float64 {
 	fallback := 1 / math.Sqrt(float64(max(len(pts), 1)))
 	if len(pts) < 2 {
 		return fallback
@@ -155,7 +161,7 @@ func typicalSpacing(pts []core.Point) float64 {
 		}
 	}
 	slices.Sort(nearest)
-	d := nearest[len(nearest)/2]
+	d := nearest[int(quantile*float64(len(nearest)-1))]
 	if d <= 0 || math.IsNaN(d) || math.IsInf(d, 0) {
 		return fallback
 	}
@@ -211,7 +217,8 @@ type panelView struct {
 
 	unitMax, unitMin vg.Length // disc radius of the heaviest and of a massless hidden unit
 	lineMax          vg.Length // line width of the strongest connection
-	ioRadius         vg.Length // marker radius of input and output channels
+	inRadius         vg.Length // marker radius of input channels
+	outRadius        vg.Length // marker radius of output channels
 }
 
 func (f *figure) view(area vg.Rectangle) panelView {
@@ -231,8 +238,15 @@ func (f *figure) view(area vg.Rectangle) panelView {
 	v.unitMax = min(0.3*cell, 10)
 	v.unitMin = max(0.3*v.unitMax, 1.2)
 	v.lineMax = min(max(0.18*cell, 0.8), 3.5)
-	v.ioRadius = min(max(0.2*cell, 2), 5)
+	v.inRadius = channelRadius(scale * vg.Length(f.inSpacing))
+	v.outRadius = channelRadius(scale * vg.Length(f.outSpacing))
 	return v
+}
+
+// channelRadius sizes input and output markers so that neighbours on a
+// ring or a row of the given spacing do not overlap.
+func channelRadius(spacing vg.Length) vg.Length {
+	return min(max(0.36*spacing, 1.5), 4)
 }
 
 func (v panelView) at(p core.Point) vg.Point {
@@ -253,14 +267,14 @@ func (f *figure) drawPanel(dc draw.Canvas, area vg.Rectangle, p Panel) {
 	case MatrixInput:
 		f.drawStraight(dc, v, p, f.inputs, f.hidden)
 		f.drawHidden(dc, v, scaleRadii(radius, 0.6), colorUnitFaint)
-		f.drawChannels(dc, v, f.inputs, draw.PyramidGlyph{})
+		f.drawChannels(dc, f.inputs, v.at, v.inRadius, draw.PyramidGlyph{})
 	case MatrixRecurrent:
 		f.drawRecurrent(dc, v, p, radius)
 		f.drawHidden(dc, v, radius, colorUnit)
 	case MatrixOutput:
 		f.drawStraight(dc, v, p, f.hidden, f.outputs)
 		f.drawHidden(dc, v, scaleRadii(radius, 0.6), colorUnitFaint)
-		f.drawChannels(dc, v, f.outputs, draw.BoxGlyph{})
+		f.drawChannels(dc, f.outputs, v.at, v.outRadius, draw.BoxGlyph{})
 	}
 }
 
@@ -357,11 +371,11 @@ func (f *figure) drawHidden(dc draw.Canvas, v panelView, radius []vg.Length, fil
 	}
 }
 
-func (f *figure) drawChannels(dc draw.Canvas, v panelView, pts []core.Point, shape draw.GlyphDrawer) {
+func (f *figure) drawChannels(dc draw.Canvas, pts []core.Point, at func(core.Point) vg.Point, r vg.Length, shape draw.GlyphDrawer) {
 	for _, p := range pts {
-		pt := v.at(p)
-		dc.DrawGlyphNoClip(draw.GlyphStyle{Color: color.White, Radius: v.ioRadius + 0.7, Shape: shape}, pt)
-		dc.DrawGlyphNoClip(draw.GlyphStyle{Color: colorIO, Radius: v.ioRadius, Shape: shape}, pt)
+		pt := at(p)
+		dc.DrawGlyphNoClip(draw.GlyphStyle{Color: color.White, Radius: r + 0.7, Shape: shape}, pt)
+		dc.DrawGlyphNoClip(draw.GlyphStyle{Color: colorIO, Radius: r, Shape: shape}, pt)
 	}
 }
 

@@ -228,6 +228,8 @@ func TestSelectEdgesRejectsBadInput(t *testing.T) {
 		{"hidden layout", func(r *core.Result) { r.Layout.Hidden = r.Layout.Hidden[:15] }, Options{}, "15 hidden positions for n = 16"},
 		{"partial inputs", func(r *core.Result) { r.Layout.Inputs = r.Layout.Inputs[:1] }, Options{}, "1 input positions for n_in = 3"},
 		{"partial outputs", func(r *core.Result) { r.Layout.Outputs = r.Layout.Outputs[:1] }, Options{}, "1 output positions for n_out = 2"},
+		{"NaN position", func(r *core.Result) { r.Layout.Hidden[3].Y = math.NaN() }, Options{}, "hidden unit 3 at (0.875, NaN)"},
+		{"infinite position", func(r *core.Result) { r.Layout.Inputs[1].X = math.Inf(1) }, Options{}, "input unit 1 at (+Inf, 0.8)"},
 		{"negative threshold", func(*core.Result) {}, Options{Threshold: -1}, "invalid threshold -1"},
 		{"NaN threshold", func(*core.Result) {}, Options{Threshold: math.NaN()}, "invalid threshold NaN"},
 		{"negative max edges", func(*core.Result) {}, Options{MaxEdges: -3}, "invalid max edges -3"},
@@ -465,6 +467,52 @@ func BenchmarkDraw256(b *testing.B) {
 				if err := Draw(res, path, Options{}); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+func TestDrawDegenerateNetworks(t *testing.T) {
+	single := &core.Result{
+		Measures: core.Measures{ThetaW: 0.01},
+		Layout:   core.Layout{Hidden: []core.Point{{X: 0.5, Y: 0.5}}},
+		Weights: core.Weights{
+			NIn: 1, N: 1, NOut: 1,
+			Win: []float64{0.5}, Wrec: []float64{-0.8}, Wout: []float64{0.3},
+		},
+	}
+	zero := twoClusters()
+	for _, m := range [][]float64{zero.Weights.Win, zero.Weights.Wrec, zero.Weights.Wout} {
+		clear(m)
+	}
+	nan := twoClusters()
+	for k := range nan.Weights.Wrec {
+		nan.Weights.Wrec[k] = math.NaN()
+	}
+
+	cases := []struct {
+		name string
+		res  *core.Result
+	}{
+		{"single unit", single},
+		{"all weights zero", zero},
+		{"NaN recurrent weights", nan},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "net.svg")
+			if err := Draw(tc.res, path, Options{}); err != nil {
+				t.Fatalf("Draw: %v", err)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := xml.Unmarshal(data, new(struct{})); err != nil {
+				t.Errorf("SVG does not parse as XML: %v", err)
+			}
+			if bytes.Contains(data, []byte("NaN")) {
+				t.Error("SVG contains NaN")
 			}
 		})
 	}
