@@ -243,8 +243,8 @@ func (f *figure) view(area vg.Rectangle) panelView {
 	return v
 }
 
-// channelRadius sizes input and output markers so that neighbours on a
-// ring or a row of the given spacing do not overlap.
+// channelRadius sizes input and output markers to about a third of the
+// spacing of their ring or row, between 1.5 and 4 pt.
 func channelRadius(spacing vg.Length) vg.Length {
 	return min(max(0.36*spacing, 1.5), 4)
 }
@@ -278,8 +278,8 @@ func (f *figure) drawPanel(dc draw.Canvas, area vg.Rectangle, p Panel) {
 	}
 }
 
-// unitRadii sizes each hidden unit's disc so that its area grows linearly
-// with the unit's total |w|.
+// unitRadii sizes each hidden unit's disc between unitMin and unitMax by the
+// square root of the unit's total |w|, so the area grows with the weight.
 func (f *figure) unitRadii(v panelView) []vg.Length {
 	mass := make([]float64, len(f.hidden))
 	var maxMass float64
