@@ -1,6 +1,9 @@
 package core
 
-import "math"
+import (
+	"math"
+	"unsafe"
+)
 
 // The float32 compute path evaluates exp and log1p with the short
 // polynomials below instead of package math. They run in float64 and are
@@ -33,10 +36,16 @@ func log1pUnit(e float64) float64 {
 	return 2 * s * (1 + s2*(1.0/3+s2*(1.0/5+s2*(1.0/7+s2*(1.0/9+s2*(1.0/11+s2*(1.0/13)))))))
 }
 
-// softplusFast sets r = ln(1+e^z) and df = sigmoid(z) with expNeg and
-// log1pUnit.
+// softplusFast sets r = ln(1+e^z) and df = sigmoid(z): with the AVX2
+// kernel for float32 where the CPU has it, else with expNeg and log1pUnit.
 func softplusFast[F float](r, df, z []F) {
-	for j, v := range z {
+	done := 0
+	if haveKernel && unsafe.Sizeof(F(0)) == 4 && len(z) >= 8 {
+		done = len(z) &^ 7
+		softplusAVX2(f32(z), f32(r), f32(df), done)
+	}
+	for j := done; j < len(z); j++ {
+		v := z[j]
 		x := float64(v)
 		a := math.Abs(x)
 		e := expNeg(a)
@@ -49,9 +58,16 @@ func softplusFast[F float](r, df, z []F) {
 	}
 }
 
-// sigmoidFast sets y[i] = 1/(1+e^{-y[i]}) with expNeg.
+// sigmoidFast sets y[i] = 1/(1+e^{-y[i]}): with the AVX2 kernel for
+// float32 where the CPU has it, else with expNeg.
 func sigmoidFast[F float](y []F) {
-	for i, v := range y {
+	done := 0
+	if haveKernel && unsafe.Sizeof(F(0)) == 4 && len(y) >= 8 {
+		done = len(y) &^ 7
+		sigmoidAVX2(f32(y), done)
+	}
+	for i := done; i < len(y); i++ {
+		v := y[i]
 		x := float64(v)
 		e := expNeg(math.Abs(x))
 		num := 1.0
@@ -60,4 +76,10 @@ func sigmoidFast[F float](y []F) {
 		}
 		y[i] = F(num / (1 + e))
 	}
+}
+
+// f32 returns a pointer to the first element of s, which must hold float32
+// values and be non-empty.
+func f32[F float](s []F) *float32 {
+	return (*float32)(unsafe.Pointer(unsafe.SliceData(s)))
 }

@@ -36,3 +36,55 @@ func TestFastMathAccuracy(t *testing.T) {
 		t.Errorf("expNeg(800) = %g, want 0", got)
 	}
 }
+
+func TestSoftplusFloat32Accuracy(t *testing.T) {
+	var z []float32
+	for x := -100.0; x <= 100; x += 0.0137 {
+		z = append(z, float32(x))
+	}
+	z = append(z, 0, float32(math.Copysign(0, -1)), 1e-30, -1e-30, 200, -200, 3) // 3 makes a scalar tail
+	r := make([]float32, len(z))
+	df := make([]float32, len(z))
+	softplusFast(r, df, z)
+	worstR, worstDF := 0.0, 0.0
+	for i, v := range z {
+		x := float64(v)
+		if x < -87 {
+			continue
+		}
+		wantR := math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x)))
+		wantDF := 1 / (1 + math.Exp(-x))
+		if rel := math.Abs(float64(r[i])-wantR) / wantR; rel > worstR {
+			worstR = rel
+		}
+		if rel := math.Abs(float64(df[i])-wantDF) / wantDF; rel > worstDF {
+			worstDF = rel
+		}
+	}
+	// Below z = -87 the exponential is clamped at e^-87, so compare only
+	// down to there.
+	if worstR > 5e-7 {
+		t.Errorf("softplus: worst relative error %.3g, want <= 5e-7", worstR)
+	}
+	if worstDF > 5e-7 {
+		t.Errorf("sigmoid slope: worst relative error %.3g, want <= 5e-7", worstDF)
+	}
+
+	y := []float32{-20, -1, -0.5, 0, 0.5, 1, 20, 50, float32(math.NaN())}
+	want := make([]float64, len(y))
+	for i, v := range y {
+		want[i] = 1 / (1 + math.Exp(-float64(v)))
+	}
+	sigmoidFast(y)
+	for i := range 8 {
+		if rel := math.Abs(float64(y[i])-want[i]) / want[i]; rel > 5e-7 {
+			t.Errorf("sigmoid: element %d = %v, want %v", i, y[i], want[i])
+		}
+	}
+
+	nan := []float32{float32(math.NaN()), 1, 2, 3, 4, 5, 6, 7}
+	softplusFast(r[:8], df[:8], nan)
+	if !math.IsNaN(float64(r[0])) {
+		t.Errorf("softplus(NaN) = %v, want NaN so that divergence shows in the loss", r[0])
+	}
+}

@@ -129,7 +129,17 @@ func checkFiniteDifferences(t *testing.T, fb *fixedBatch) {
 }
 
 func TestFloat32MatchesFloat64(t *testing.T) {
+	// Weights as training starts from them, plus a perturbation: the random
+	// weights of newFixedBatch make the dynamics chaotic over 50 steps,
+	// which amplifies float32 rounding beyond what training sees.
 	fb := newFixedBatch(11, 85, 32, 33, 50, 8, false, true)
+	rng := rand.New(rand.NewPCG(11, 12))
+	fb.params = initParams(85, 32, 33, "randortho", rng)
+	for _, s := range fb.params.Tensors() {
+		for i := range s {
+			s[i] += 0.05 * rng.NormFloat64()
+		}
+	}
 	g64 := model.New(fb.nIn, fb.n, fb.nOut)
 	g32 := model.New(fb.nIn, fb.n, fb.nOut)
 	loss64 := runFixed[float64](fb, fb.params, g64)
@@ -147,8 +157,9 @@ func TestFloat32MatchesFloat64(t *testing.T) {
 			maxAbs = math.Max(maxAbs, math.Abs(a[i]))
 			maxDiff = math.Max(maxDiff, math.Abs(a[i]-b[i]))
 		}
-		if maxDiff > 1e-3*maxAbs {
-			t.Errorf("%s: max |float32 - float64| = %.3g, more than 1e-3 of max |grad| = %.3g", names[ti], maxDiff, maxAbs)
+		t.Logf("%s: max |float32 - float64| / max |grad| = %.3g", names[ti], maxDiff/maxAbs)
+		if maxDiff > 1e-5*maxAbs {
+			t.Errorf("%s: max |float32 - float64| = %.3g, more than 1e-5 of max |grad| = %.3g", names[ti], maxDiff, maxAbs)
 		}
 	}
 }
