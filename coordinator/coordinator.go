@@ -182,12 +182,12 @@ func Open(ctx context.Context, cfg Config) (*Coordinator, error) {
 		return nil, fmt.Errorf("load database %s: %w", cfg.Path, err)
 	}
 
+	c.log.Info("database opened", "path", cfg.Path, "created", !existed,
+		"sweeps", len(c.sweeps), "agents", len(c.agents), "leased", len(c.leased))
+
 	c.wg.Add(2)
 	go c.runWriter()
 	go c.runReaper()
-
-	c.log.Info("database opened", "path", cfg.Path, "created", !existed,
-		"sweeps", len(c.sweeps), "agents", len(c.agents), "leased", len(c.leased))
 	return c, nil
 }
 
