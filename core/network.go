@@ -23,6 +23,7 @@ type network[F float] struct {
 	// model.Params.
 	win, wrec, brec, wout, bout      []F
 	gwin, gwrec, gbrec, gwout, gbout []F
+	wrecT, woutT                     []F // transposes for the backward pass
 
 	t, b int // shape of the current batch
 
@@ -49,6 +50,8 @@ func newNetwork[F float](nIn, n, nOut int, relu bool, alpha float64) *network[F]
 		gbrec:    make([]F, n),
 		gwout:    make([]F, n*nOut),
 		gbout:    make([]F, nOut),
+		wrecT:    make([]F, n*n),
+		woutT:    make([]F, nOut*n),
 	}
 }
 
@@ -191,9 +194,14 @@ func (nw *network[F]) backward() {
 	rows := nw.t * b
 	step := b * n
 
+	// The transposes are taken once here, so the T per-step products
+	// below are plain row-major GEMMs.
+	transpose(nw.wrecT, nw.wrec, n, n)
+	transpose(nw.woutT, nw.wout, n, nOut)
+
 	nw.blas.gemm(true, false, n, nOut, rows, 1, nw.r, n, nw.dy, nOut, 0, nw.gwout, nOut)
 	colSums(nw.gbout, nw.dy[:rows*nOut])
-	nw.blas.gemm(false, true, rows, n, nOut, 1, nw.dy, nOut, nw.wout, nOut, 0, nw.dr, n)
+	nw.blas.gemm(false, false, rows, n, nOut, 1, nw.dy, nOut, nw.woutT, n, 0, nw.dr, n)
 
 	dz := nw.z
 	keep := 1 - nw.alpha
@@ -211,7 +219,7 @@ func (nw *network[F]) backward() {
 		for i := range prev {
 			prev[i] += keep * drt[i]
 		}
-		nw.blas.gemm(false, true, b, n, n, 1, dzt, n, nw.wrec, n, 1, prev, n)
+		nw.blas.gemm(false, false, b, n, n, 1, dzt, n, nw.wrecT, n, 1, prev, n)
 	}
 
 	if nw.t > 1 {
@@ -221,6 +229,16 @@ func (nw *network[F]) backward() {
 	}
 	nw.blas.gemm(true, false, nw.nIn, n, rows, 1, nw.x, nw.nIn, dz, n, 0, nw.gwin, n)
 	colSums(nw.gbrec, dz[:rows*n])
+}
+
+// transpose sets dst (cols × rows) to the transpose of the row-major
+// rows × cols matrix src.
+func transpose[F float](dst, src []F, rows, cols int) {
+	for i := range rows {
+		for j, v := range src[i*cols : (i+1)*cols] {
+			dst[j*rows+i] = v
+		}
+	}
 }
 
 // colSums sets dst[j] to the sum of column j of the row-major matrix m with
