@@ -49,11 +49,11 @@ func TrialID(cfg core.Config) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// normalise returns a copy of cfg with the fields that cannot affect
-// training set to fixed values: the distance weight and swap settings
-// outside BIMT (core.Config.EffectiveA and Swaps ignore them), the lambda
-// schedule when lambda is 0, swap settings that disable swaps, and task
-// weights equal to the default weights.
+// normalise returns a copy of cfg in which the fields that cannot affect
+// training have fixed values. Outside BIMT, the distance weight and the
+// swap settings are cleared, because core.Config.EffectiveA and Swaps
+// ignore them there. Swap settings that disable swaps, a lambda schedule
+// with lambda 0, and task weights equal to the defaults are cleared too.
 func normalise(cfg core.Config) core.Config {
 	out := cloneConfig(cfg)
 	out.Lambda += 0 // turns -0 into 0
@@ -84,11 +84,12 @@ func cloneConfig(cfg core.Config) core.Config {
 	return cfg
 }
 
-// Expand returns the trials of the file in a deterministic order:
-// regularizers in the order none, l1, bimt; lambdas ascending; grid axes
-// by name, each in the order listed, the last axis varying fastest; seeds
-// innermost in the order listed. Trials with equal ids are merged and the
-// first one is kept, so the result has no duplicates.
+// Expand returns the trials of the file in a deterministic order.
+// Regularizers come in the order none, l1, bimt, and lambdas ascending.
+// Grid axes are sorted by name, each keeps the order of its list, and the
+// last axis varies fastest. Seeds are innermost, in the order listed.
+// Trials with equal ids are merged and the first one is kept, so the
+// result has no duplicates.
 func (f *File) Expand() ([]Trial, error) {
 	out := make([]Trial, len(f.trials))
 	for i, t := range f.trials {

@@ -87,8 +87,8 @@ func (p *parser) decodeOverride(key, value *yaml.Node, path string) (override, b
 		p.errorf(key.Line, path, "unknown field %q: use one of %s", name, strings.Join(configFieldNames, ", "))
 		return override{}, false
 	}
-	if why, reserved := reservedFields[name]; reserved {
-		p.errorf(key.Line, path, "%s cannot be set here, because %s", name, why)
+	if reason, reserved := reservedFields[name]; reserved {
+		p.errorf(key.Line, path, "%s cannot be set here, because %s", name, reason)
 		return override{}, false
 	}
 

@@ -71,6 +71,44 @@ func breakdown(trials []Trial) map[string]map[string]int {
 	return out
 }
 
+// axisCounts is the breakdown of one axis, values in order of first
+// appearance in the expansion, which is the order of the file.
+type axisCounts struct {
+	name   string
+	values []valueCount
+}
+
+type valueCount struct {
+	label string
+	count int
+}
+
+func orderedBreakdown(trials []Trial, gridAxes []string) []axisCounts {
+	names := append([]string{"regularizer", "lambda", "seed"}, gridAxes...)
+	out := make([]axisCounts, len(names))
+	index := make([]map[string]int, len(names))
+	for i, name := range names {
+		out[i].name = name
+		index[i] = map[string]int{}
+	}
+	for _, t := range trials {
+		labels := []string{t.Regularizer, lambdaLabel(t.Regularizer, t.Lambda), strconv.FormatUint(t.Seed, 10)}
+		for _, axis := range gridAxes {
+			labels = append(labels, t.Axes[axis])
+		}
+		for i, label := range labels {
+			j, ok := index[i][label]
+			if !ok {
+				j = len(out[i].values)
+				index[i][label] = j
+				out[i].values = append(out[i].values, valueCount{label: label})
+			}
+			out[i].values[j].count++
+		}
+	}
+	return out
+}
+
 // lambdaLabel names a regularizer's penalty strength, such as "l1/0.001"
 // or "none".
 func lambdaLabel(regularizer string, lambda float64) string {
@@ -88,21 +126,21 @@ func writePlanTable(w io.Writer, f *File, trials []Trial) error {
 	}
 	fmt.Fprintf(&b, ", limit %d\n", f.MaxTrials)
 
-	counts := breakdown(trials)
-	axes := append([]string{"regularizer", "lambda", "seed"}, f.AxisNames()...)
-	for _, axis := range axes {
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, axis := range orderedBreakdown(trials, f.AxisNames()) {
 		var parts []string
-		for _, value := range sortedKeys(counts[axis]) {
-			parts = append(parts, fmt.Sprintf("%s: %d", value, counts[axis][value]))
+		for _, v := range axis.values {
+			parts = append(parts, fmt.Sprintf("%s: %d", v.label, v.count))
 		}
-		fmt.Fprintf(&b, "  %-12s %s\n", axis, strings.Join(parts, ", "))
+		fmt.Fprintf(tw, "  %s\t%s\n", axis.name, strings.Join(parts, ", "))
 	}
+	tw.Flush()
 	b.WriteString("\n")
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write plan: %w", err)
 	}
 
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	header := append([]string{"#", "ID", "REGULARIZER", "LAMBDA", "SEED"}, upper(f.AxisNames())...)
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for _, t := range trials {

@@ -32,7 +32,7 @@ type Metrics struct {
 	ThetaActivity float64
 }
 
-// Record is what the coordinator stores about one trial.
+// Record is the coordinator's state of one trial, converted from its store.
 type Record struct {
 	ID          string
 	State       string // one of States

@@ -86,6 +86,7 @@ func TestReportContent(t *testing.T) {
 			t.Errorf("Counts[%s] = %d, want %d", state, r.Counts[state], n)
 		}
 	}
+
 	if r.OldestLease != 95*time.Second {
 		t.Errorf("OldestLease = %v, want 1m35s", r.OldestLease)
 	}
@@ -97,6 +98,7 @@ func TestReportContent(t *testing.T) {
 	if got := strings.Join(r.RegularizerFronts["l1"], " "); got != "l1a l1b" {
 		t.Errorf("l1 front = %q, want \"l1a l1b\"", got)
 	}
+
 	if len(r.Excluded) != 4 {
 		t.Errorf("Excluded = %v, want l1c, l1d, b3 and b4", r.Excluded)
 	}
@@ -107,6 +109,7 @@ func TestReportContent(t *testing.T) {
 	if bimt.Key != "bimt lambda=0.001 hidden=16" || bimt.Performance.Median != 0.88 || bimt.Performance.Min != 0.85 || bimt.Performance.Max != 0.91 {
 		t.Errorf("bimt group = %+v, want key \"bimt lambda=0.001 hidden=16\" and performance 0.88 [0.85, 0.91]", bimt)
 	}
+
 	if want := HypervolumeMargin * 42; r.Reference.WiringLength != want {
 		t.Errorf("reference wiring length = %v, want %v", r.Reference.WiringLength, want)
 	}
