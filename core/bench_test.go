@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -38,11 +39,18 @@ func syntheticBatch(t, b int, seed uint64) *task.Batch {
 func benchTrainStep[F float](b *testing.B, n, rows, cols int) {
 	cfg := Default()
 	cfg.Hidden, cfg.GridRows, cfg.GridCols = n, rows, cols
+	batch := syntheticBatch(100, 64, 1)
+	before := liveHeap()
 	tr, err := newTrainer[F](cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
-	batch := syntheticBatch(100, 64, 1)
+	if _, _, err := tr.update(1, batch); err != nil {
+		b.Fatal(err)
+	}
+	// The trainer's live heap after one step: weights, gradients, Adam
+	// state, geometry and the activation buffers of one batch.
+	trialMB := float64(liveHeap()-before) / (1 << 20)
 	b.ReportAllocs()
 	cpuStart := processCPUTime()
 	step := 0
@@ -56,6 +64,16 @@ func benchTrainStep[F float](b *testing.B, n, rows, cols int) {
 	// CPU time per step is what a step costs when other processes share
 	// the cores; wall time (ns/op, steps/s) includes waiting for a core.
 	b.ReportMetric(float64((processCPUTime()-cpuStart).Milliseconds())/float64(b.N), "cpu-ms/step")
+	b.ReportMetric(trialMB, "trainer-MiB")
+}
+
+// liveHeap returns the bytes of live heap objects after a garbage
+// collection.
+func liveHeap() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
 }
 
 // processCPUTime returns the user and system CPU time of this process.

@@ -3,12 +3,16 @@ package core
 import (
 	"math"
 	"unsafe"
+
+	"github.com/modsweep/modsweep/core/internal/kernel"
 )
 
-// The float32 compute path evaluates exp and log1p with the short
-// polynomials below instead of package math. They run in float64 and are
-// accurate to about 1e-8 relative, well inside float32's 6e-8 rounding, at a
-// fraction of the cost. The float64 path uses package math.
+// The float32 compute path evaluates softplus and sigmoid with the AVX2
+// kernels of package kernel where the CPU has them, and otherwise with the
+// short polynomials below instead of package math. The polynomials run in
+// float64 and are accurate to about 1e-8 relative, well inside float32's
+// 6e-8 rounding, at a fraction of the cost. The float64 path uses package
+// math.
 
 const (
 	log2e = 1.4426950408889634 // 1/ln 2
@@ -40,9 +44,9 @@ func log1pUnit(e float64) float64 {
 // kernel for float32 where the CPU has it, else with expNeg and log1pUnit.
 func softplusFast[F float](r, df, z []F) {
 	done := 0
-	if haveKernel && unsafe.Sizeof(F(0)) == 4 && len(z) >= 8 {
+	if kernel.Available && unsafe.Sizeof(F(0)) == 4 && len(z) >= 8 {
 		done = len(z) &^ 7
-		softplusAVX2(f32(z), f32(r), f32(df), done)
+		kernel.Softplus(f32(z), f32(r), f32(df), done)
 	}
 	for j := done; j < len(z); j++ {
 		v := z[j]
@@ -62,9 +66,9 @@ func softplusFast[F float](r, df, z []F) {
 // float32 where the CPU has it, else with expNeg.
 func sigmoidFast[F float](y []F) {
 	done := 0
-	if haveKernel && unsafe.Sizeof(F(0)) == 4 && len(y) >= 8 {
+	if kernel.Available && unsafe.Sizeof(F(0)) == 4 && len(y) >= 8 {
 		done = len(y) &^ 7
-		sigmoidAVX2(f32(y), done)
+		kernel.Sigmoid(f32(y), done)
 	}
 	for i := done; i < len(y); i++ {
 		v := y[i]

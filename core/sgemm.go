@@ -1,5 +1,7 @@
 package core
 
+import "github.com/modsweep/modsweep/core/internal/kernel"
+
 // kBlock is the depth of one pass of the blocked SGEMM: a kBlock×16 panel of
 // B (16 KiB) stays in L1 while the 4-row strips of A stream past it.
 const kBlock = 256
@@ -14,7 +16,7 @@ const kBlock = 256
 // are reproducible.
 func sgemmBlocked(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int,
 	beta float32, c []float32, ldc int, scratch *sgemmScratch) bool {
-	if !haveKernel {
+	if !kernel.Available {
 		return false
 	}
 	scaleRows(c, m, n, ldc, beta)
@@ -44,7 +46,7 @@ func sgemmBlocked(transA, transB bool, m, n, k int, a []float32, lda int, b []fl
 		kc := min(kBlock, k-p0)
 		for j := 0; j < nFull; j += 16 {
 			for i := 0; i < mFull; i += 4 {
-				kernel4x16(kc, &a[i*aRow+p0*aK], aRow, aK, &b[p0*ldb+j], ldb, &c[i*ldc+j], ldc)
+				kernel.Kernel4x16(kc, &a[i*aRow+p0*aK], aRow, aK, &b[p0*ldb+j], ldb, &c[i*ldc+j], ldc)
 			}
 		}
 	}
@@ -81,7 +83,7 @@ func sgemmColumnEdge(mFull, nFull, n, k int, a []float32, aRow, aK int, b []floa
 	for p0 := 0; p0 < k; p0 += kBlock {
 		kc := min(kBlock, k-p0)
 		for i := 0; i < mFull; i += 4 {
-			kernel4x16(kc, &a[i*aRow+p0*aK], aRow, aK, &bp[p0*16], 16, &cp[i*16], 16)
+			kernel.Kernel4x16(kc, &a[i*aRow+p0*aK], aRow, aK, &bp[p0*16], 16, &cp[i*16], 16)
 		}
 	}
 	for i := range mFull {

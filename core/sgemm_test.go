@@ -5,10 +5,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/modsweep/modsweep/core/internal/kernel"
 )
 
 func TestSgemmBlockedMatchesNaive(t *testing.T) {
-	if !haveKernel {
+	if !kernel.Available {
 		t.Skip("no AVX2/FMA kernel in this build or on this CPU")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))

@@ -1,12 +1,12 @@
-//go:build amd64 && !openblas
+//go:build amd64
 
 #include "textflag.h"
 
-// func kernel4x16(k int, a *float32, aRow, aK int, b *float32, ldb int, c *float32, ldc int)
+// func Kernel4x16(k int, a *float32, aRow, aK int, b *float32, ldb int, c *float32, ldc int)
 //
 // C[0:4, 0:16] += Σ_{p<k} A(i, p)·B[p, 0:16], where A(i, p) = a[i·aRow + p·aK]
 // and B[p, j] = b[p·ldb + j]. Strides are in elements. k must be >= 1.
-TEXT ·kernel4x16(SB), NOSPLIT, $0-64
+TEXT ·Kernel4x16(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ aRow+16(FP), R8

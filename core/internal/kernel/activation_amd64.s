@@ -1,4 +1,4 @@
-//go:build amd64 && !openblas
+//go:build amd64
 
 #include "textflag.h"
 
@@ -89,12 +89,12 @@ GLOBL ·log7(SB), RODATA|NOPTR, $4
 	VPSLLD       $23, Y3, Y3 \
 	VMULPS       Y3, Y5, Y6
 
-// func softplusAVX2(z, r, df *float32, n int)
+// func Softplus(z, r, df *float32, n int)
 //
 // r[i] = ln(1 + e^{z[i]}) and df[i] = sigmoid(z[i]) for i < n; n must be a
 // multiple of 8. ln(1+e) for e = e^{-|z|} in (0, 1] is 2·atanh(s) with
 // s = e/(2+e) <= 1/3, summed to s^15 (first omitted term below 1e-8).
-TEXT ·softplusAVX2(SB), NOSPLIT, $0-32
+TEXT ·Softplus(SB), NOSPLIT, $0-32
 	MOVQ z+0(FP), SI
 	MOVQ r+8(FP), DI
 	MOVQ df+16(FP), DX
@@ -150,10 +150,10 @@ spdone:
 	VZEROUPPER
 	RET
 
-// func sigmoidAVX2(y *float32, n int)
+// func Sigmoid(y *float32, n int)
 //
 // y[i] = 1/(1 + e^{-y[i]}) for i < n; n must be a multiple of 8.
-TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-16
+TEXT ·Sigmoid(SB), NOSPLIT, $0-16
 	MOVQ y+0(FP), SI
 	MOVQ n+8(FP), CX
 	SHRQ $3, CX

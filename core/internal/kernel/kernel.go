@@ -1,0 +1,8 @@
+// Package kernel holds the AVX2/FMA assembly kernels of the float32
+// trainer: a 4×16 GEMM micro-kernel and vectorised softplus and sigmoid.
+// It is a package of its own because Go assembly cannot sit in a package
+// that uses cgo, as core does in its openblas build.
+//
+// Callers must check Available before calling any kernel; on CPUs or
+// architectures without AVX2 and FMA the kernels do nothing.
+package kernel

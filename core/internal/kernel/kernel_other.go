@@ -1,0 +1,15 @@
+//go:build !amd64
+
+package kernel
+
+// Available is false: the kernels are written for amd64.
+const Available = false
+
+// Kernel4x16 does nothing on this architecture.
+func Kernel4x16(k int, a *float32, aRow, aK int, b *float32, ldb int, c *float32, ldc int) {}
+
+// Softplus does nothing on this architecture.
+func Softplus(z, r, df *float32, n int) {}
+
+// Sigmoid does nothing on this architecture.
+func Sigmoid(y *float32, n int) {}
