@@ -47,8 +47,8 @@ func (tr *trainer[F]) evaluate(ctx context.Context, step int) (Eval, error) {
 			}
 			size := min(evalBatchSize, tr.cfg.EvalTrials-done)
 			index := uint64(k)*evalIndexStride + uint64(batch)
-			b, err := task.Generate(name, evalSeed, index, size)
-			if err != nil {
+			b := &tr.batch
+			if err := task.GenerateInto(b, name, evalSeed, index, size); err != nil {
 				return Eval{}, fmt.Errorf("evaluation at step %d: %w", step, err)
 			}
 			seedStream(tr.noiseSrc, evalSeed, streamEvalNoise, index)

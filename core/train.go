@@ -133,7 +133,8 @@ type trainer[F float] struct {
 	sigmaX, sigmaRec float64 // noise standard deviations after the sqrt(2/alpha) scaling
 
 	swaps int
-	yhat  []float64 // outputs in float64 for task.Performance
+	yhat  []float64  // outputs in float64 for task.Score
+	batch task.Batch // the batch being trained or evaluated on, reused
 }
 
 func newTrainer[F float](cfg Config) (*trainer[F], error) {
@@ -175,11 +176,10 @@ func newTrainer[F float](cfg Config) (*trainer[F], error) {
 // penalty.
 func (tr *trainer[F]) trainStep(step int) (loss, penalty float64, err error) {
 	name := tr.cfg.Tasks[tr.pickTask()]
-	b, err := task.Generate(name, tr.cfg.Seed, uint64(step), tr.cfg.BatchSize)
-	if err != nil {
+	if err := task.GenerateInto(&tr.batch, name, tr.cfg.Seed, uint64(step), tr.cfg.BatchSize); err != nil {
 		return 0, 0, fmt.Errorf("train step %d: %w", step, err)
 	}
-	return tr.update(step, b)
+	return tr.update(step, &tr.batch)
 }
 
 // pickTask returns the index in cfg.Tasks of the next task, drawn in
