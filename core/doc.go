@@ -27,8 +27,8 @@
 // libopenblas-dev) uses OpenBLAS for both, on one thread.
 //
 // Randomness: every draw comes from math/rand/v2 PCG streams derived from
-// the trial seed, one stream each for the initial weights, the task order
-// and the noise of each step, so a trial is bit-reproducible on the same
+// the trial seed. The initial weights, the task order and the noise of each
+// step have a stream each, so a trial is bit-reproducible on the same
 // machine, Go release and build. Evaluation batches and their noise come
 // from a fixed seed that does not depend on the trial, so every trial is
 // scored on the same trials.

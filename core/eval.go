@@ -10,13 +10,13 @@ import (
 )
 
 // evalBatchSize is the number of trials per evaluation batch. Timing is
-// drawn once per batch, so Yang et al.'s 512 evaluation trials in batches of
-// 32 cover 16 timings per task; modsweep does the same.
+// drawn once per batch, so 512 evaluation trials in batches of 32 cover 16
+// timings per task, as in Yang et al.'s evaluation.
 const evalBatchSize = 32
 
 // maxActivityTrials caps the noise-free trials per task over which the
-// activity-based measure takes each unit's variance; it uses
-// min(cfg.EvalTrials, maxActivityTrials).
+// activity-based measure takes each unit's variance. The measure uses
+// min(cfg.EvalTrials, maxActivityTrials) trials.
 const maxActivityTrials = 256
 
 // Batch indices of the evaluation seed: performance batches of task k use

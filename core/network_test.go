@@ -131,7 +131,7 @@ func checkFiniteDifferences(t *testing.T, fb *fixedBatch) {
 func TestFloat32MatchesFloat64(t *testing.T) {
 	// Weights as training starts from them, plus a perturbation: the random
 	// weights of newFixedBatch make the dynamics chaotic over 50 steps,
-	// which amplifies float32 rounding beyond what training sees.
+	// which amplifies float32 rounding far beyond its size in training.
 	fb := newFixedBatch(11, 85, 32, 33, 50, 8, false, true)
 	rng := rand.New(rand.NewPCG(11, 12))
 	fb.params = initParams(85, 32, 33, "randortho", rng)

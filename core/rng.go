@@ -3,9 +3,9 @@ package core
 import "math/rand/v2"
 
 // Random streams. Every random number of a trial comes from a PCG stream
-// seeded by the trial seed and one of these domains, so the weight
-// initialisation, the task sequence and each step's noise are independent of
-// one another and of how often the others are drawn.
+// seeded by the trial seed and one of these domains. So the weight
+// initialisation, the task order and each step's noise do not depend on one
+// another or on how often the others are drawn.
 const (
 	streamInit      = 1 // initial weights
 	streamTaskOrder = 2 // which task each training step trains on

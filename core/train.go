@@ -32,7 +32,7 @@ func (e *DivergedError) Error() string {
 //
 // It returns cfg.Validate's error for an invalid configuration, a
 // *DivergedError when the loss or the gradient becomes NaN or infinite, and
-// an error wrapping ctx.Err() when ctx is cancelled; cancellation takes
+// an error wrapping ctx.Err() when ctx is cancelled. Cancellation takes
 // effect before the next training step or evaluation batch. progress, if not
 // nil, is called after every step on the calling goroutine and should
 // return quickly.

@@ -9,15 +9,15 @@ var Available = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // Kernel4x16 adds to the 4×16 block of C at c (row stride ldc) the product
 // of the 4×k block of A, whose entry (i, p) is at a[i·aRow + p·aK], with the
-// k×16 block of B at b (row stride ldb). Strides are in elements; k must be
-// at least 1. Each entry of C sums its k products in order.
+// k×16 block of B at b (row stride ldb). Strides are in elements, and k
+// must be at least 1. Each entry of C sums its k products in order.
 //
 //go:noescape
 func Kernel4x16(k int, a *float32, aRow, aK int, b *float32, ldb int, c *float32, ldc int)
 
 // Softplus sets r[i] = ln(1+e^{z[i]}) and df[i] = sigmoid(z[i]) for i < n,
-// 8 lanes at a time in float32 arithmetic, to about 2e-7 relative; n must be
-// a multiple of 8. A NaN in z gives NaN in r. Below z = -87 the exponential
+// 8 lanes at a time in float32 arithmetic, to about 2e-7 relative. n must
+// be a multiple of 8. A NaN in z gives NaN in r. Below z = -87 the exponential
 // is held at e^-87.
 //
 //go:noescape
