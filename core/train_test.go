@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"sync"
 	"testing"
 )
 
@@ -168,5 +169,34 @@ func TestTrainRejectsInvalidConfig(t *testing.T) {
 	_, err := Train(context.Background(), cfg, nil)
 	if !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("error %v, want one wrapping ErrInvalidConfig", err)
+	}
+}
+
+func TestTrainConcurrentTrialsAgree(t *testing.T) {
+	cfg := smallConfig()
+	cfg.Steps = 10
+	want, err := Train(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Duration = 0
+
+	// An agent runs several trials at once in one process: they must not
+	// share state.
+	results := make([]*Result, 3)
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Go(func() { results[i], errs[i] = Train(context.Background(), cfg, nil) })
+	}
+	wg.Wait()
+	for i, res := range results {
+		if errs[i] != nil {
+			t.Fatalf("trial %d: %v", i, errs[i])
+		}
+		res.Duration = 0
+		if !reflect.DeepEqual(res, want) {
+			t.Errorf("trial %d run concurrently differs from the same trial run alone", i)
+		}
 	}
 }
