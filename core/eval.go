@@ -16,15 +16,19 @@ const evalBatchSize = 32
 
 // maxActivityTrials caps the noise-free trials per task over which the
 // activity-based measure takes each unit's variance. The measure uses
-// min(cfg.EvalTrials, maxActivityTrials) trials.
-const maxActivityTrials = 256
+// min(cfg.EvalTrials, maxActivityTrials) trials in batches of at most
+// activityBatchSize, so its buffers stay near the size of a training batch.
+const (
+	maxActivityTrials = 256
+	activityBatchSize = 64
+)
 
-// Batch indices of the evaluation seed: performance batches of task k use
-// indices from k·evalIndexStride, the activity batch of task k uses
-// activityIndex + k.
+// Batch indices of the evaluation seed. Performance batches of task k use
+// indices from k·evalIndexStride, and activity batches from activityIndex +
+// k·evalIndexStride.
 const (
 	evalIndexStride = 1 << 32
-	activityIndex   = 1 << 62
+	activityIndex   = 1 << 60
 )
 
 // evaluate runs cfg.EvalTrials trials of every trained task through the
@@ -92,29 +96,39 @@ func (tr *trainer[F]) outputs() []float64 {
 }
 
 // measure returns the structure measures of the current weights. The
-// activity-based count follows Yang et al.'s task variance: for each trained
-// task, one noise-free batch of min(cfg.EvalTrials, maxActivityTrials) trials, the variance of each
-// unit's rate across trials at each step after the first epoch (fix1),
-// averaged over those steps; the variances are summed over tasks and a unit
-// counts as active when the sum exceeds cfg.ThetaActivity.
+// activity-based count follows Yang et al.'s task variance. For each trained
+// task it runs min(cfg.EvalTrials, maxActivityTrials) noise-free trials in
+// batches, takes the variance of each unit's rate across the trials of a
+// batch at each step after the first epoch (fix1), and averages it over
+// those steps and over the batches. A unit is active when its variance
+// summed over tasks exceeds cfg.ThetaActivity.
 func (tr *trainer[F]) measure(ctx context.Context) (Measures, error) {
 	wm := reg.Measure(tr.params, tr.geo, tr.cfg.ThetaN, tr.cfg.ThetaW)
 	n := tr.cfg.Hidden
 	variance := make([]float64, n)
+	taskVariance := make([]float64, n)
 	tr.nw.load(tr.params)
 
+	trials := min(tr.cfg.EvalTrials, maxActivityTrials)
 	for k, name := range tr.cfg.Tasks {
-		if err := ctx.Err(); err != nil {
-			return Measures{}, fmt.Errorf("structure measures stopped: %w", err)
+		clear(taskVariance)
+		batches := 0
+		for done := 0; done < trials; done += activityBatchSize {
+			if err := ctx.Err(); err != nil {
+				return Measures{}, fmt.Errorf("structure measures stopped: %w", err)
+			}
+			index := activityIndex + uint64(k)*evalIndexStride + uint64(batches)
+			b := &tr.batch
+			if err := task.GenerateInto(b, name, evalSeed, index, min(activityBatchSize, trials-done)); err != nil {
+				return Measures{}, fmt.Errorf("structure measures: %w", err)
+			}
+			tr.run(b, 0, 0)
+			addTaskVariance(taskVariance, tr.nw.r, b.Epochs["fix1"][1], b.T, b.B, n)
+			batches++
 		}
-		trials := min(tr.cfg.EvalTrials, maxActivityTrials)
-		b, err := task.Generate(name, evalSeed, activityIndex+uint64(k), trials)
-		if err != nil {
-			return Measures{}, fmt.Errorf("structure measures: %w", err)
+		for j, v := range taskVariance {
+			variance[j] += v / float64(batches)
 		}
-		tr.run(b, 0, 0)
-		from := b.Epochs["fix1"][1]
-		addTaskVariance(variance, tr.nw.r, from, b.T, b.B, n)
 	}
 
 	return Measures{

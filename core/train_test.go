@@ -200,3 +200,37 @@ func TestTrainConcurrentTrialsAgree(t *testing.T) {
 		}
 	}
 }
+
+func TestActivityMeasureSkipsSilencedUnits(t *testing.T) {
+	cfg := smallConfig()
+	cfg.Precision = "float64"
+	tr, err := newTrainer[float64](cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := tr.measure(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.ActiveNeuronsActivity != cfg.Hidden {
+		t.Fatalf("%d of %d units active at initialisation, want all", before.ActiveNeuronsActivity, cfg.Hidden)
+	}
+
+	// Units without input weights have a constant rate, so zero variance.
+	n := cfg.Hidden
+	for _, j := range []int{0, 5, 9} {
+		for i := range tr.params.NIn {
+			tr.params.Win[i*n+j] = 0
+		}
+		for i := range n {
+			tr.params.Wrec[i*n+j] = 0
+		}
+	}
+	after, err := tr.measure(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.ActiveNeuronsActivity != n-3 {
+		t.Errorf("%d units active after silencing 3 of %d, want %d", after.ActiveNeuronsActivity, n, n-3)
+	}
+}
