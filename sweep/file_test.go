@@ -374,3 +374,14 @@ seeds: [1, 2]
 	// l1 0.001 1 4 4
 	// l1 0.001 2 4 4
 }
+
+func BenchmarkParse10000Trials(b *testing.B) {
+	text := "name: big\nbase: {hidden: 16}\nregularizers:\n  none: {}\n  l1: {lambda: [1e-4, 1e-3, 1e-2, 1e-1]}\n" +
+		"seeds: {count: 100}\ngrid:\n  learning_rate: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.007, 0.008, 0.009, 0.01]\n" +
+		"  batch_size: [16, 32]\n"
+	for b.Loop() {
+		if _, err := Parse([]byte(text), "big.yaml"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -71,3 +71,21 @@ func TestHypervolumeMonteCarlo(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkHypervolumeFront200 times a 3-D front of 200 mutually
+// non-dominated points on the plane x + y + z = 1.
+func BenchmarkHypervolumeFront200(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	points := make([][]float64, 200)
+	for i := range points {
+		x, y := rng.Float64(), rng.Float64()
+		if x+y > 1 {
+			x, y = 1-x, 1-y
+		}
+		points[i] = []float64{x, y, 1 - x - y}
+	}
+	ref := []float64{1.1, 1.1, 1.1}
+	for b.Loop() {
+		Hypervolume(points, ref)
+	}
+}

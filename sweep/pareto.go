@@ -3,6 +3,7 @@ package sweep
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Objective is one axis of a Pareto front.
@@ -114,44 +115,28 @@ func dominates(a, b []float64) bool {
 	return better
 }
 
-// nonDominatedRanks returns the 1-based front rank of every vector, by the
-// fast non-dominated sort of Deb et al. (NSGA-II, 2002): O(m·n²) time.
+// nonDominatedRanks returns the 1-based front rank of every vector. The
+// rank of a point is one more than the largest rank among the points that
+// dominate it, which equals the front found by peeling off non-dominated
+// sets. A dominating point is lexicographically smaller, so one pass in
+// lexicographic order sees every dominator first: O(m·n²) time and O(n)
+// memory for n vectors of m objectives.
 func nonDominatedRanks(vectors [][]float64) []int {
-	n := len(vectors)
-	ranks := make([]int, n)
-	dominatedBy := make([]int, n) // how many vectors dominate i
-	dominated := make([][]int, n) // the vectors that i dominates
-	var current []int
-	for i := range n {
-		for j := i + 1; j < n; j++ {
-			switch {
-			case dominates(vectors[i], vectors[j]):
-				dominated[i] = append(dominated[i], j)
-				dominatedBy[j]++
-			case dominates(vectors[j], vectors[i]):
-				dominated[j] = append(dominated[j], i)
-				dominatedBy[i]++
+	order := make([]int, len(vectors))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return slices.Compare(vectors[a], vectors[b]) })
+
+	ranks := make([]int, len(vectors))
+	for k, i := range order {
+		rank := 1
+		for _, j := range order[:k] {
+			if ranks[j] >= rank && dominates(vectors[j], vectors[i]) {
+				rank = ranks[j] + 1
 			}
 		}
-	}
-	for i := range n {
-		if dominatedBy[i] == 0 {
-			ranks[i] = 1
-			current = append(current, i)
-		}
-	}
-	for rank := 2; len(current) > 0; rank++ {
-		var next []int
-		for _, i := range current {
-			for _, j := range dominated[i] {
-				dominatedBy[j]--
-				if dominatedBy[j] == 0 {
-					ranks[j] = rank
-					next = append(next, j)
-				}
-			}
-		}
-		current = next
+		ranks[i] = rank
 	}
 	return ranks
 }

@@ -182,3 +182,10 @@ func BenchmarkFronts1000(b *testing.B) {
 		Fronts(records)
 	}
 }
+
+func BenchmarkFronts10000(b *testing.B) {
+	records := randomRecords(rand.New(rand.NewPCG(3, 4)), 10000)
+	for b.Loop() {
+		Fronts(records)
+	}
+}
