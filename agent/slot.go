@@ -170,7 +170,7 @@ func (a *agent) heartbeat(ctx context.Context, stop context.CancelCauseFunc, slo
 			Lease:    lease,
 			Progress: progressToProto(a.board.latest(slot)),
 		}
-		callCtx, cancel := context.WithTimeout(ctx, reg.heartbeat)
+		callCtx, cancel := context.WithTimeout(ctx, reg.ttl/2)
 		resp, err := a.client.Heartbeat(callCtx, req)
 		cancel()
 		if ctx.Err() != nil {
