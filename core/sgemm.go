@@ -3,7 +3,7 @@ package core
 import "github.com/modsweep/modsweep/core/internal/kernel"
 
 // kBlock is the depth of one pass of the blocked SGEMM: a kBlock×16 panel of
-// B (16 KiB) stays in L1 while the 4-row strips of A stream past it.
+// B (16 KiB) stays in L1 while the 6- and 4-row strips of A stream past it.
 const kBlock = 256
 
 // sgemmBlocked computes C = op(A)·op(B) + beta·C for row-major float32
@@ -41,17 +41,16 @@ func sgemmBlocked(transA, transB bool, m, n, k int, a []float32, lda int, b []fl
 		aRow, aK = 1, lda
 	}
 
-	mFull, nFull := m&^3, n&^15
+	six, four := rowStrips(m)
+	mFull, nFull := 6*six+4*four, n&^15
 	for p0 := 0; p0 < k; p0 += kBlock {
 		kc := min(kBlock, k-p0)
 		for j := 0; j < nFull; j += 16 {
-			for i := 0; i < mFull; i += 4 {
-				kernel.Kernel4x16(kc, &a[i*aRow+p0*aK], aRow, aK, &b[p0*ldb+j], ldb, &c[i*ldc+j], ldc)
-			}
+			stripPanel(six, four, kc, a[p0*aK:], aRow, aK, b[p0*ldb+j:], ldb, c[j:], ldc)
 		}
 	}
 	if nFull < n {
-		sgemmColumnEdge(mFull, nFull, n, k, a, aRow, aK, b, ldb, c, ldc, scratch)
+		sgemmColumnEdge(six, four, nFull, n, k, a, aRow, aK, b, ldb, c, ldc, scratch)
 	}
 	sgemmEdge(mFull, m, 0, n, k, a, aRow, aK, b, ldb, c, ldc)
 	return true
@@ -63,11 +62,40 @@ type sgemmScratch struct {
 	bp, cp []float32 // B's and C's last n%16 columns, zero-padded to 16
 }
 
-// sgemmColumnEdge adds op(A)·B to C over the rows [0, mFull) and the
-// columns [nFull, n), fewer than 16: it runs the kernel on copies of those
+// rowStrips splits m rows into six strips of 6 rows and four strips of 4.
+// For m >= 4 it leaves at most one row (none when m is even) to the scalar
+// edge code, and for m < 4 it leaves all of them.
+func rowStrips(m int) (six, four int) {
+	best := -1
+	for f := 0; f <= 2 && 4*f <= m; f++ {
+		s := (m - 4*f) / 6
+		if covered := 6*s + 4*f; covered > best {
+			best, six, four = covered, s, f
+		}
+	}
+	return six, four
+}
+
+// stripPanel runs the kernels down one 16-column panel: six 6-row strips,
+// then four 4-row strips, each over the same kc×16 block of B.
+func stripPanel(six, four, kc int, a []float32, aRow, aK int, b []float32, ldb int, c []float32, ldc int) {
+	i := 0
+	for range six {
+		kernel.Kernel6x16(kc, &a[i*aRow], aRow, aK, &b[0], ldb, &c[i*ldc], ldc)
+		i += 6
+	}
+	for range four {
+		kernel.Kernel4x16(kc, &a[i*aRow], aRow, aK, &b[0], ldb, &c[i*ldc], ldc)
+		i += 4
+	}
+}
+
+// sgemmColumnEdge adds op(A)·B to C over the rows the strips cover and the
+// columns [nFull, n), fewer than 16: it runs the kernels on copies of those
 // columns of B and C padded with zeros to 16.
-func sgemmColumnEdge(mFull, nFull, n, k int, a []float32, aRow, aK int, b []float32, ldb int,
+func sgemmColumnEdge(six, four, nFull, n, k int, a []float32, aRow, aK int, b []float32, ldb int,
 	c []float32, ldc int, scratch *sgemmScratch) {
+	mFull := 6*six + 4*four
 	w := n - nFull
 	scratch.bp = grow(scratch.bp, k*16)
 	scratch.cp = grow(scratch.cp, mFull*16)
@@ -82,9 +110,7 @@ func sgemmColumnEdge(mFull, nFull, n, k int, a []float32, aRow, aK int, b []floa
 	}
 	for p0 := 0; p0 < k; p0 += kBlock {
 		kc := min(kBlock, k-p0)
-		for i := 0; i < mFull; i += 4 {
-			kernel.Kernel4x16(kc, &a[i*aRow+p0*aK], aRow, aK, &bp[p0*16], 16, &cp[i*16], 16)
-		}
+		stripPanel(six, four, kc, a[p0*aK:], aRow, aK, bp[p0*16:], 16, cp, 16)
 	}
 	for i := range mFull {
 		copy(c[i*ldc+nFull:i*ldc+n], cp[i*16:i*16+w])

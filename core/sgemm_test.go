@@ -14,7 +14,7 @@ func TestSgemmBlockedMatchesNaive(t *testing.T) {
 		t.Skip("no AVX2/FMA kernel in this build or on this CPU")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	shapes := [][3]int{{4, 16, 1}, {8, 32, 300}, {7, 33, 5}, {85, 64, 513}, {3, 15, 9}, {64, 48, 64}}
+	shapes := [][3]int{{4, 16, 1}, {8, 32, 300}, {7, 33, 5}, {85, 64, 513}, {3, 15, 9}, {64, 48, 64}, {6, 16, 3}, {10, 17, 7}, {13, 48, 260}, {128, 33, 40}}
 	for _, s := range shapes {
 		m, n, k := s[0], s[1], s[2]
 		for _, tA := range []bool{false, true} {
@@ -76,5 +76,55 @@ func checkSgemm(t *testing.T, name string, rng *rand.Rand, tA, tB bool, m, n, k 
 				t.Fatalf("%s: C[%d,%d] = %v, want %v", name, i, j, c[i*ldc+j], want[i*ldc+j])
 			}
 		}
+	}
+}
+
+func TestRowStripsCoverRows(t *testing.T) {
+	for m := range 200 {
+		six, four := rowStrips(m)
+		left := m - 6*six - 4*four
+		if m < 4 {
+			if left != m {
+				t.Errorf("rowStrips(%d) = %d sixes and %d fours, want none", m, six, four)
+			}
+			continue
+		}
+		if left < 0 || left > 1 || (m%2 == 0 && left != 0) {
+			t.Errorf("rowStrips(%d) = %d sixes and %d fours, leaving %d rows", m, six, four, left)
+		}
+	}
+}
+
+// BenchmarkSgemm times the kernel on the shapes of a training step at
+// N = 256, T = 100, B = 64: a weight gradient (Rᵀ·dZ), one recurrent step
+// (r·Wrec) and the input layer (X·Win).
+func BenchmarkSgemm(b *testing.B) {
+	if !kernel.Available {
+		b.Skip("no AVX2/FMA kernel in this build or on this CPU")
+	}
+	shapes := []struct {
+		name    string
+		transA  bool
+		m, n, k int
+	}{
+		{"weight-gradient", true, 256, 256, 6400},
+		{"recurrent-step", false, 64, 256, 256},
+		{"input-layer", false, 6400, 256, 85},
+	}
+	for _, s := range shapes {
+		b.Run(s.name, func(b *testing.B) {
+			lda := s.k
+			if s.transA {
+				lda = s.m
+			}
+			a := make([]float32, s.m*s.k)
+			bm := make([]float32, s.k*s.n)
+			c := make([]float32, s.m*s.n)
+			var scratch sgemmScratch
+			for b.Loop() {
+				sgemmBlocked(s.transA, false, s.m, s.n, s.k, a, lda, bm, s.n, 0, c, s.n, &scratch)
+			}
+			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
 }

@@ -15,6 +15,11 @@ var Available = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //go:noescape
 func Kernel4x16(k int, a *float32, aRow, aK int, b *float32, ldb int, c *float32, ldc int)
 
+// Kernel6x16 is Kernel4x16 for a 6×16 block of C.
+//
+//go:noescape
+func Kernel6x16(k int, a *float32, aRow, aK int, b *float32, ldb int, c *float32, ldc int)
+
 // Softplus sets r[i] = ln(1+e^{z[i]}) and df[i] = sigmoid(z[i]) for i < n,
 // 8 lanes at a time in float32 arithmetic, to about 2e-7 relative. n must
 // be a multiple of 8. A NaN in z gives NaN in r. Below z = -87 the exponential

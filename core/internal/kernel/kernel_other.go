@@ -8,6 +8,9 @@ const Available = false
 // Kernel4x16 does nothing on this architecture.
 func Kernel4x16(k int, a *float32, aRow, aK int, b *float32, ldb int, c *float32, ldc int) {}
 
+// Kernel6x16 does nothing on this architecture.
+func Kernel6x16(k int, a *float32, aRow, aK int, b *float32, ldb int, c *float32, ldc int) {}
+
 // Softplus does nothing on this architecture.
 func Softplus(z, r, df *float32, n int) {}
 
