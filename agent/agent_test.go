@@ -222,6 +222,35 @@ func TestRun_HeartbeatCancelStopsTraining(t *testing.T) {
 	}
 }
 
+func TestRun_LeaseLostStopsTraining(t *testing.T) {
+	f := newFakeCoordinator()
+	f.ttl = 500 * time.Millisecond
+	f.start(t, "127.0.0.1:0")
+	ids := f.addTrials(1)
+	started := make(chan uint64, 1)
+	tr := &fakeTrainer{stepTime: time.Hour, started: started}
+	cfg := testConfig(t, f.addr, tr.train)
+	cfg.Workers = 1
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wait := runAgent(t, ctx, cfg)
+	<-started
+	f.stop()
+	waitFor(t, 10*time.Second, "the trainer to stop", func() bool {
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		return len(tr.stopped) == 1
+	})
+	cancel()
+	if err := wait(10 * time.Second); err != nil {
+		t.Fatalf("Run returned %v, want nil: a lost lease leaves nothing to deliver", err)
+	}
+	if got := f.get(ids[0]); got.accepted != 0 || len(got.failures) != 0 {
+		t.Errorf("trial with a lost lease reported: accepted %d, failures %q", got.accepted, got.failures)
+	}
+}
+
 func TestRun_DivergedTrialFailsAndNextRuns(t *testing.T) {
 	f := newFakeCoordinator()
 	f.start(t, "127.0.0.1:0")
