@@ -4,6 +4,8 @@ import (
 	"math"
 	"unsafe"
 
+	"github.com/modsweep/modsweep/core/internal/kernel"
+
 	"github.com/modsweep/modsweep/core/model"
 )
 
@@ -24,6 +26,7 @@ type network[F float] struct {
 	win, wrec, brec, wout, bout      []F
 	gwin, gwrec, gbrec, gwout, gbout []F
 	wrecT, woutT                     []F // transposes for the backward pass
+	zeroRow                          []F // r_{-1}, n zeros
 
 	t, b int // shape of the current batch
 
@@ -52,6 +55,7 @@ func newNetwork[F float](nIn, n, nOut int, relu bool, alpha float64) *network[F]
 		gbout:    make([]F, nOut),
 		wrecT:    make([]F, n*n),
 		woutT:    make([]F, nOut*n),
+		zeroRow:  make([]F, n),
 	}
 }
 
@@ -143,11 +147,23 @@ func (nw *network[F]) forward() {
 func (nw *network[F]) activate(z, prev, r, df []F) {
 	n := nw.n
 	keep := 1 - nw.alpha
+	vector := nw.vectorised() &^ 7 // leading columns the AVX2 kernel handles
 	for row := 0; row < len(z); row += n {
-		zr := z[row : row+n]
-		rr := r[row : row+n]
-		dr := df[row : row+n]
-		for j, bias := range nw.brec {
+		if vector > 0 {
+			prevRow := nw.zeroRow
+			if prev != nil {
+				prevRow = prev[row : row+n]
+			}
+			kernel.LeakySoftplus(f32(z[row:]), f32(nw.brec), f32(prevRow), f32(r[row:]), f32(df[row:]),
+				vector, float32(nw.alpha), float32(keep))
+			if vector == n {
+				continue
+			}
+		}
+		zr := z[row+vector : row+n]
+		rr := r[row+vector : row+n]
+		dr := df[row+vector : row+n]
+		for j, bias := range nw.brec[vector:] {
 			zr[j] += bias
 		}
 		switch {
@@ -162,12 +178,22 @@ func (nw *network[F]) activate(z, prev, r, df []F) {
 			rr[j] *= nw.alpha
 		}
 		if prev != nil {
-			pr := prev[row : row+n]
+			pr := prev[row+vector : row+n]
 			for j := range rr {
 				rr[j] += keep * pr[j]
 			}
 		}
 	}
+}
+
+// vectorised returns the row length n when the AVX2 kernels run this
+// network's elementwise steps (float32, softplus, a CPU with AVX2 and FMA)
+// and 0 otherwise.
+func (nw *network[F]) vectorised() int {
+	if nw.fastMath && !nw.relu && kernel.Available {
+		return nw.n
+	}
+	return 0
 }
 
 // loss returns the masked mean squared error mean(((y - target)·mask)²)
@@ -209,14 +235,20 @@ func (nw *network[F]) backward() {
 		drt := nw.dr[t*step : (t+1)*step]
 		dft := nw.df[t*step : (t+1)*step]
 		dzt := dz[t*step : (t+1)*step]
-		for i := range dzt {
-			dzt[i] = drt[i] * nw.alpha * dft[i]
-		}
 		if t == 0 {
+			for i := range dzt {
+				dzt[i] = drt[i] * nw.alpha * dft[i]
+			}
 			break
 		}
 		prev := nw.dr[(t-1)*step : t*step]
-		for i := range prev {
+		done := 0
+		if nw.vectorised() > 0 {
+			done = step &^ 7
+			kernel.LeakyBackward(f32(drt), f32(dft), f32(dzt), f32(prev), done, float32(nw.alpha), float32(keep))
+		}
+		for i := done; i < step; i++ {
+			dzt[i] = drt[i] * nw.alpha * dft[i]
 			prev[i] += keep * drt[i]
 		}
 		nw.blas.gemm(false, false, b, n, n, 1, dzt, n, nw.wrecT, n, 1, prev, n)

@@ -176,3 +176,109 @@ sgloop:
 sgdone:
 	VZEROUPPER
 	RET
+
+// func LeakySoftplus(z, bias, prev, r, df *float32, n int, alpha, keep float32)
+//
+// With u = z[i] + bias[i]: r[i] = keep·prev[i] + alpha·ln(1 + e^u) and
+// df[i] = sigmoid(u) for i < n, as Softplus computes them; n must be a
+// multiple of 8.
+TEXT ·LeakySoftplus(SB), NOSPLIT, $0-56
+	MOVQ z+0(FP), SI
+	MOVQ bias+8(FP), BX
+	MOVQ prev+16(FP), R8
+	MOVQ r+24(FP), DI
+	MOVQ df+32(FP), DX
+	MOVQ n+40(FP), CX
+	SHRQ $3, CX
+	JZ   lsdone
+	VBROADCASTSS ·one(SB), Y11
+	VXORPS       Y12, Y12, Y12
+
+lsloop:
+	VMOVUPS      (SI), Y0
+	VADDPS       (BX), Y0, Y0
+	VBROADCASTSS ·absMask(SB), Y1
+	VANDPS       Y0, Y1, Y1
+	EXPNEG
+
+	VBROADCASTSS ·two(SB), Y10
+	VADDPS       Y6, Y10, Y7
+	VDIVPS       Y7, Y6, Y7
+	VMULPS       Y7, Y7, Y8
+	VBROADCASTSS ·log7(SB), Y9
+	VBROADCASTSS ·log6(SB), Y10
+	VFMADD213PS  Y10, Y8, Y9
+	VBROADCASTSS ·log5(SB), Y10
+	VFMADD213PS  Y10, Y8, Y9
+	VBROADCASTSS ·log4(SB), Y10
+	VFMADD213PS  Y10, Y8, Y9
+	VBROADCASTSS ·log3(SB), Y10
+	VFMADD213PS  Y10, Y8, Y9
+	VBROADCASTSS ·log2(SB), Y10
+	VFMADD213PS  Y10, Y8, Y9
+	VBROADCASTSS ·log1(SB), Y10
+	VFMADD213PS  Y10, Y8, Y9
+	VBROADCASTSS ·log0(SB), Y10
+	VFMADD213PS  Y10, Y8, Y9
+	VMULPS       Y7, Y9, Y9
+	VADDPS       Y9, Y9, Y9
+	VMAXPS       Y0, Y12, Y13
+	VADDPS       Y9, Y13, Y13
+
+	VADDPS       Y6, Y11, Y1
+	VBLENDVPS    Y0, Y6, Y11, Y14
+	VDIVPS       Y1, Y14, Y14
+
+	VBROADCASTSS alpha+48(FP), Y15
+	VMULPS       Y15, Y13, Y13
+	VBROADCASTSS keep+52(FP), Y15
+	VFMADD231PS  (R8), Y15, Y13
+
+	VMOVUPS      Y13, (DI)
+	VMOVUPS      Y14, (DX)
+	ADDQ         $32, SI
+	ADDQ         $32, BX
+	ADDQ         $32, R8
+	ADDQ         $32, DI
+	ADDQ         $32, DX
+	DECQ         CX
+	JNZ          lsloop
+
+
+lsdone:
+	VZEROUPPER
+	RET
+
+// func LeakyBackward(dr, df, dz, prevDr *float32, n int, alpha, keep float32)
+//
+// dz[i] = alpha·dr[i]·df[i] and prevDr[i] += keep·dr[i] for i < n; n must be
+// a multiple of 8.
+TEXT ·LeakyBackward(SB), NOSPLIT, $0-48
+	MOVQ dr+0(FP), SI
+	MOVQ df+8(FP), BX
+	MOVQ dz+16(FP), DI
+	MOVQ prevDr+24(FP), DX
+	MOVQ n+32(FP), CX
+	SHRQ $3, CX
+	JZ   lbdone
+	VBROADCASTSS alpha+40(FP), Y14
+	VBROADCASTSS keep+44(FP), Y15
+
+lbloop:
+	VMOVUPS     (SI), Y0
+	VMULPS      (BX), Y0, Y1
+	VMULPS      Y14, Y1, Y1
+	VMOVUPS     Y1, (DI)
+	VMOVUPS     (DX), Y2
+	VFMADD231PS Y0, Y15, Y2
+	VMOVUPS     Y2, (DX)
+	ADDQ        $32, SI
+	ADDQ        $32, BX
+	ADDQ        $32, DI
+	ADDQ        $32, DX
+	DECQ        CX
+	JNZ         lbloop
+
+lbdone:
+	VZEROUPPER
+	RET

@@ -28,6 +28,20 @@ func Kernel6x16(k int, a *float32, aRow, aK int, b *float32, ldb int, c *float32
 //go:noescape
 func Softplus(z, r, df *float32, n int)
 
+// LeakySoftplus sets, with u = z[i] + bias[i], r[i] = keep·prev[i] +
+// alpha·ln(1+e^u) and df[i] = sigmoid(u) for i < n: one time step of the
+// leaky softplus RNN on one row. n must be a multiple of 8.
+//
+//go:noescape
+func LeakySoftplus(z, bias, prev, r, df *float32, n int, alpha, keep float32)
+
+// LeakyBackward sets dz[i] = alpha·dr[i]·df[i] and adds keep·dr[i] to
+// prevDr[i] for i < n: one time step of BPTT through the leak. n must be a
+// multiple of 8.
+//
+//go:noescape
+func LeakyBackward(dr, df, dz, prevDr *float32, n int, alpha, keep float32)
+
 // Sigmoid sets y[i] = 1/(1+e^{-y[i]}) for i < n; n must be a multiple of 8.
 //
 //go:noescape

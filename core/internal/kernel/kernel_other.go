@@ -14,5 +14,11 @@ func Kernel6x16(k int, a *float32, aRow, aK int, b *float32, ldb int, c *float32
 // Softplus does nothing on this architecture.
 func Softplus(z, r, df *float32, n int) {}
 
+// LeakySoftplus does nothing on this architecture.
+func LeakySoftplus(z, bias, prev, r, df *float32, n int, alpha, keep float32) {}
+
+// LeakyBackward does nothing on this architecture.
+func LeakyBackward(dr, df, dz, prevDr *float32, n int, alpha, keep float32) {}
+
 // Sigmoid does nothing on this architecture.
 func Sigmoid(y *float32, n int) {}
