@@ -21,8 +21,8 @@ import (
 // signature.
 type TrainFunc func(ctx context.Context, cfg core.Config, progress func(core.Progress)) (*core.Result, error)
 
-// Config configures Run. The zero value of every field except Addr and
-// Train selects the default documented on the field.
+// Config configures Run. The zero value of every field except Addr selects
+// the default documented on the field.
 type Config struct {
 	// Addr is the coordinator address, host:port.
 	Addr string
@@ -58,7 +58,7 @@ type Config struct {
 	// ProgressEvery is the interval of progress lines on a writer that is
 	// not a terminal. Default: 10s.
 	ProgressEvery time.Duration
-	// Train trains one trial. Required: cmd/agent passes core.Train.
+	// Train trains one trial. Default: core.Train.
 	Train TrainFunc
 
 	// retry is the backoff of every retried call; tests shorten it.
@@ -87,7 +87,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("coordinator address is empty: pass host:port, e.g. 127.0.0.1:7070")
 	}
 	if c.Train == nil {
-		return c, errors.New("agent config has no Train function: set it to core.Train")
+		c.Train = core.Train
 	}
 	if c.Name == "" {
 		host, err := os.Hostname()

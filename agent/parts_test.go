@@ -276,10 +276,12 @@ func TestConfig_Defaults(t *testing.T) {
 	if cfg.Workers < 1 || cfg.Grace != DefaultGrace {
 		t.Errorf("workers %d, grace %v; want >= 1 and %v", cfg.Workers, cfg.Grace, DefaultGrace)
 	}
+	if def, err := (Config{Addr: "127.0.0.1:1", Name: "n"}).withDefaults(); err != nil || def.Train == nil {
+		t.Errorf("withDefaults without Train: Train set %v, error %v; want core.Train and nil", def.Train != nil, err)
+	}
 
 	for _, bad := range []Config{
 		{Train: (&fakeTrainer{}).train},
-		{Addr: "127.0.0.1:1"},
 		{Addr: "127.0.0.1:1", Train: (&fakeTrainer{}).train, Workers: -1},
 		{Addr: "127.0.0.1:1", Train: (&fakeTrainer{}).train, MaxTrials: -1},
 	} {
