@@ -40,22 +40,3 @@ func splitMix(x uint64) uint64 {
 	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
 	return x ^ (x >> 31)
 }
-
-// addNoise sets dst[i] = src[i] + std·ξ_i with ξ_i standard normal draws
-// from rng, or dst[i] = src[i] when std is 0. A nil src counts as zeros.
-func addNoise[F float](dst []F, src []float64, std float64, rng *rand.Rand) {
-	switch {
-	case std == 0 && src == nil:
-		clear(dst)
-	case std == 0:
-		convert(dst, src[:len(dst)])
-	case src == nil:
-		for i := range dst {
-			dst[i] = F(std * rng.NormFloat64())
-		}
-	default:
-		for i := range dst {
-			dst[i] = F(src[i] + std*rng.NormFloat64())
-		}
-	}
-}

@@ -127,7 +127,7 @@ type trainer[F float] struct {
 	taskOrder  *rand.Rand
 	cumWeights []float64 // cumulative task sampling weights
 
-	noise    *rand.Rand
+	noise    *noiseGen
 	noiseSrc *rand.PCG
 
 	sigmaX, sigmaRec float64 // noise standard deviations after the sqrt(2/alpha) scaling
@@ -145,7 +145,7 @@ func newTrainer[F float](cfg Config) (*trainer[F], error) {
 	initRNG, _ := newStream(cfg.Seed, streamInit, 0)
 	params := initParams(task.NumInputs, cfg.Hidden, task.NumOutput, cfg.WRecInit, initRNG)
 	taskOrder, _ := newStream(cfg.Seed, streamTaskOrder, 0)
-	noise, noiseSrc := newStream(cfg.Seed, streamNoise, 0)
+	_, noiseSrc := newStream(cfg.Seed, streamNoise, 0)
 
 	cum := cfg.Weights()
 	for i := 1; i < len(cum); i++ {
@@ -164,7 +164,7 @@ func newTrainer[F float](cfg Config) (*trainer[F], error) {
 		nw:         nw,
 		taskOrder:  taskOrder,
 		cumWeights: cum,
-		noise:      noise,
+		noise:      &noiseGen{src: noiseSrc},
 		noiseSrc:   noiseSrc,
 		sigmaX:     noiseScale * cfg.SigmaX,
 		sigmaRec:   noiseScale * cfg.SigmaRec,

@@ -42,6 +42,15 @@ func LeakySoftplus(z, bias, prev, r, df *float32, n int, alpha, keep float32)
 //go:noescape
 func LeakyBackward(dr, df, dz, prevDr *float32, n int, alpha, keep float32)
 
+// BoxMuller sets out[i] and out[pairs+i], for i < pairs, to std times two
+// independent standard normal numbers made by the Box–Muller transform from
+// the uniform bits bits[i] (radius) and bits[pairs+i] (angle), 24 bits each.
+// The radius is at most sqrt(48 ln 2) ≈ 5.77, so draws beyond 5.77 standard
+// deviations (probability 8e-9) do not occur. pairs must be a multiple of 8.
+//
+//go:noescape
+func BoxMuller(bits *uint32, out *float32, pairs int, std float32)
+
 // Sigmoid sets y[i] = 1/(1+e^{-y[i]}) for i < n; n must be a multiple of 8.
 //
 //go:noescape

@@ -20,5 +20,8 @@ func LeakySoftplus(z, bias, prev, r, df *float32, n int, alpha, keep float32) {}
 // LeakyBackward does nothing on this architecture.
 func LeakyBackward(dr, df, dz, prevDr *float32, n int, alpha, keep float32) {}
 
+// BoxMuller does nothing on this architecture.
+func BoxMuller(bits *uint32, out *float32, pairs int, std float32) {}
+
 // Sigmoid does nothing on this architecture.
 func Sigmoid(y *float32, n int) {}
