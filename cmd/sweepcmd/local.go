@@ -1,0 +1,197 @@
+package sweepcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+
+	"github.com/modsweep/modsweep/agent"
+	"github.com/modsweep/modsweep/coordinator"
+	"github.com/modsweep/modsweep/core"
+	pb "github.com/modsweep/modsweep/proto/modsweep/v1"
+	"github.com/modsweep/modsweep/sweep"
+)
+
+func runLocal(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "local", "FILE", "run a whole sweep on this machine: embedded coordinator and local agents")
+	workers := fs.Int("workers", runtime.NumCPU(), "training slots, each running one single-threaded trial")
+	dataDir := fs.String("data", "modsweep-data", "folder for the database, the result spool and the report plot; "+
+		"run the same command again with the same folder to resume")
+	format := fs.String("format", "table", "report format: table, csv or json")
+	plot := fs.String("plot", "", "report plot file, .png or .svg (default DATA/NAME-report.png)")
+	verbose := fs.Bool("verbose", false, "log every coordinator and agent event, not only warnings")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: expected one sweep file, got %d arguments", errUsage, len(pos))
+	}
+	if err := checkFormat(*format, "table", "csv", "json"); err != nil {
+		return err
+	}
+	if *workers < 1 {
+		return fmt.Errorf("%w: --workers %d: need at least 1 slot", errUsage, *workers)
+	}
+
+	spec, err := os.ReadFile(pos[0])
+	if err != nil {
+		return fmt.Errorf("read sweep file: %w", err)
+	}
+	f, err := sweep.Parse(spec, pos[0])
+	if err != nil {
+		return err
+	}
+	trials, err := f.Expand()
+	if err != nil {
+		return err
+	}
+	if *plot == "" {
+		*plot = filepath.Join(*dataDir, f.Name+"-report.png")
+	}
+	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
+		return fmt.Errorf("create data folder: %w", err)
+	}
+
+	level := hclog.Warn
+	if *verbose {
+		level = hclog.Info
+	}
+	logger := e.logger.ResetNamed("local")
+	logger.SetLevel(level)
+
+	// The embedded coordinator listens on a loopback port of its own, so the
+	// local agents take exactly the path that remote agents take.
+	coord, err := coordinator.Open(ctx, coordinator.Config{
+		Path:   filepath.Join(*dataDir, "modsweep.db"),
+		Logger: logger.Named("coordinator"),
+	})
+	if err != nil {
+		return err
+	}
+	defer coord.Close()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listen on loopback: %w", err)
+	}
+	gs := grpc.NewServer()
+	coord.Register(gs)
+	go func() { _ = gs.Serve(lis) }()
+	defer gs.Stop()
+	addr := lis.Addr().String()
+
+	conn, err := agent.Dial(ctx, addr, agent.DialOptions{})
+	if err != nil {
+		return fmt.Errorf("connect to the embedded coordinator: %w", err)
+	}
+	defer conn.Close()
+	client := pb.NewCoordinatorServiceClient(conn)
+	sub, err := client.SubmitSweep(ctx, &pb.SubmitSweepRequest{Spec: spec, Source: pos[0]})
+	if err != nil {
+		return fmt.Errorf("submit sweep: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "sweep %s (%s): %d trials, %d already finished; %d workers; data in %s\n",
+		sub.GetSweepId(), sub.GetName(), len(trials), sub.GetTrials()-sub.GetNewTrials(), *workers, *dataDir)
+
+	start := time.Now()
+	if err := runUntilDone(ctx, e, client, sub.GetSweepId(), addr, *workers, *dataDir, logger); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintf(e.stderr, "\ninterrupted: finished trials are stored in %s; run the same command again to resume\n", *dataDir)
+		return ctx.Err()
+	}
+	fmt.Fprintf(e.stderr, "sweep finished in %s\n\n", time.Since(start).Round(time.Second))
+
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	recs, err := fetchRecords(rctx, client, sub.GetSweepId())
+	if err != nil {
+		return fmt.Errorf("list trials: %w", err)
+	}
+	return writeReport(e, sub.GetName(), recs, *format, *plot)
+}
+
+// runUntilDone runs local agents until no trial of the sweep is pending or
+// leased, or until ctx is cancelled.
+func runUntilDone(ctx context.Context, e *env, client pb.CoordinatorServiceClient, sweepID, addr string,
+	workers int, dataDir string, logger hclog.Logger) error {
+	status, err := client.GetSweep(ctx, &pb.GetSweepRequest{SweepId: sweepID})
+	if err != nil {
+		return fmt.Errorf("get sweep: %w", err)
+	}
+	if done(status.GetSweep()) {
+		return nil
+	}
+
+	agentCtx, stopAgents := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopAgents()
+	agentErr := make(chan error, 1)
+	go func() {
+		agentErr <- agent.Run(agentCtx, agent.Config{
+			Addr:     addr,
+			Name:     "local",
+			Workers:  workers,
+			SpoolDir: filepath.Join(dataDir, "spool"),
+			Grace:    2 * time.Second,
+			Logger:   logger.Named("agent"),
+			Progress: e.stderr,
+			Train:    core.Train,
+		})
+	}()
+
+	// Watch until the sweep is done, but stop watching when the agents end
+	// early, for example on a configuration error.
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	watchErr := make(chan error, 1)
+	go func() { watchErr <- watchUntilDone(watchCtx, client, sweepID) }()
+
+	var aerr, werr error
+	select {
+	case werr = <-watchErr:
+		stopAgents()
+		aerr = <-agentErr
+	case aerr = <-agentErr:
+		stopWatch()
+		<-watchErr
+		if aerr == nil && ctx.Err() == nil {
+			aerr = errors.New("the local agents stopped before the sweep was done")
+		}
+	}
+	if werr != nil && ctx.Err() == nil {
+		return werr
+	}
+	if aerr != nil && !errors.Is(aerr, context.Canceled) {
+		return fmt.Errorf("local agent: %w", aerr)
+	}
+	return nil
+}
+
+func watchUntilDone(ctx context.Context, client pb.CoordinatorServiceClient, sweepID string) error {
+	stream, err := client.WatchSweep(ctx, &pb.WatchSweepRequest{SweepId: sweepID})
+	if err != nil {
+		return fmt.Errorf("watch sweep: %w", err)
+	}
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			if errors.Is(err, io.EOF) || ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("watch sweep: %w", err)
+		}
+		if done(msg.GetSweep()) {
+			return nil
+		}
+	}
+}
