@@ -50,6 +50,7 @@ type leaseToken struct {
 // grant is a lease handed to an agent together with the trial it covers.
 type grant struct {
 	sweepID   string
+	trialID   string
 	attempt   uint32
 	epoch     uint64
 	expiresAt time.Time
@@ -65,26 +66,42 @@ func (c *Coordinator) tryLease(agentID string) (*grant, <-chan struct{}, error) 
 		c.mu.Unlock()
 		return nil, nil, ErrClosed
 	}
+	g, err := c.leaseLocked(agentID, time.Now())
+	if err != nil || g == nil {
+		wake := c.work
+		c.mu.Unlock()
+		return nil, wake, err
+	}
+	b := c.kickLocked()
+	c.mu.Unlock()
+
+	if err := b.wait(); err != nil {
+		return nil, nil, err
+	}
+	if err := c.finishGrant(g, agentID); err != nil {
+		return nil, nil, err
+	}
+	return g, nil, nil
+}
+
+// leaseLocked leases the next runnable trial to agentID and queues the
+// write, or returns a nil grant when nothing is runnable. The caller waits
+// for the commit and then calls finishGrant.
+func (c *Coordinator) leaseLocked(agentID string, now time.Time) (*grant, error) {
 	agent, ok := c.agents[agentID]
 	if !ok {
-		c.mu.Unlock()
-		return nil, nil, fmt.Errorf("agent %q: %w: register again", agentID, ErrUnknownAgent)
+		return nil, fmt.Errorf("agent %q: %w: register again", agentID, ErrUnknownAgent)
 	}
 	if agent.Quarantined {
-		c.mu.Unlock()
-		return nil, nil, fmt.Errorf("agent %q (%s): %w after %d failed trials in a row: "+
+		return nil, fmt.Errorf("agent %q (%s): %w after %d failed trials in a row: "+
 			"check its logs, fix it and restart it so that it registers again",
 			agentID, agent.Name, ErrQuarantined, agent.FailStreak)
 	}
-
 	t := c.nextPendingLocked()
 	if t == nil {
-		wake := c.work
-		c.mu.Unlock()
-		return nil, wake, nil
+		return nil, nil
 	}
 
-	now := time.Now()
 	t.st.Epoch++
 	t.st.AgentID = agentID
 	t.st.LeasedAt = now
@@ -96,28 +113,27 @@ func (c *Coordinator) tryLease(agentID string) (*grant, <-chan struct{}, error) 
 		StartedAt: now,
 	})
 	c.setStateLocked(t, stateLeased, now)
-	g := &grant{
+	c.enqueueLocked(trialWrite(t))
+	return &grant{
 		sweepID:   t.sweep.rec.ID,
+		trialID:   t.id,
 		attempt:   uint32(len(t.st.Attempts)),
 		epoch:     t.st.Epoch,
 		expiresAt: t.st.ExpiresAt,
-	}
-	b := c.enqueueLocked(trialWrite(t))
-	c.mu.Unlock()
+	}, nil
+}
 
-	if err := b.wait(); err != nil {
-		return nil, nil, err
-	}
-	c.log.Debug("trial leased", "sweep_id", g.sweepID, "trial_id", t.id,
+// finishGrant reads the configuration of a committed lease.
+func (c *Coordinator) finishGrant(g *grant, agentID string) error {
+	c.log.Debug("trial leased", "sweep_id", g.sweepID, "trial_id", g.trialID,
 		"agent_id", agentID, "attempt", g.attempt, "epoch", g.epoch)
-
-	spec, err := c.readSpec(g.sweepID, t.id)
+	spec, err := c.readSpec(g.sweepID, g.trialID)
 	if err != nil {
-		// The lease is stored; it expires and is requeued by the reaper.
-		return nil, nil, err
+		// The lease is stored; it expires and the reaper requeues it.
+		return err
 	}
 	g.spec = spec
-	return g, nil, nil
+	return nil
 }
 
 // readSpec reads the immutable part of a trial from the store.
@@ -254,6 +270,9 @@ func staleReason(t *memTrial, epoch uint64) string {
 type completion struct {
 	metrics    metricsEntry
 	resultJSON []byte
+	// leaseNext, when set, names the agent to lease the next runnable
+	// trial to in the same commit.
+	leaseNext string
 }
 
 // complete records a trial's result. The first valid completion wins: a
@@ -261,32 +280,65 @@ type completion struct {
 // arrival orders. A completion from the latest lease is accepted even after
 // that lease expired, as long as no newer lease exists and the trial was
 // not cancelled, because the result is as good as any.
-func (c *Coordinator) complete(tok leaseToken, res completion) (Outcome, error) {
+//
+// With res.leaseNext set, it also leases the next runnable trial to that
+// agent, whatever the outcome, and returns the grant (nil when nothing is
+// runnable or the agent may not lease).
+func (c *Coordinator) complete(tok leaseToken, res completion) (Outcome, *grant, error) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return 0, ErrClosed
+		return 0, nil, ErrClosed
 	}
 	t, err := c.findTrialLocked(tok)
 	if err != nil {
 		c.mu.Unlock()
-		return 0, err
-	}
-
-	outcome := checkLease(t, tok.epoch)
-	lateButLatest := outcome == OutcomeSuperseded && tok.epoch == t.st.Epoch &&
-		(t.st.State == statePending || t.st.State == stateFailed)
-	if outcome != 0 && !lateButLatest {
-		b := c.kickLocked()
-		c.mu.Unlock()
-		return outcome, b.wait()
+		return 0, nil, err
 	}
 
 	now := time.Now()
+	outcome := checkLease(t, tok.epoch)
+	lateButLatest := outcome == OutcomeSuperseded && tok.epoch == t.st.Epoch &&
+		(t.st.State == statePending || t.st.State == stateFailed)
+	agentID := t.st.AgentID
+	if outcome == 0 || lateButLatest {
+		outcome = OutcomeAccepted
+		c.acceptLocked(t, tok.epoch, res, now)
+	}
+
+	var next *grant
+	if res.leaseNext != "" {
+		next, err = c.leaseLocked(res.leaseNext, now)
+		if err != nil {
+			c.log.Debug("no next lease", "agent_id", res.leaseNext, "error", err)
+		}
+	}
+	b := c.kickLocked()
+	c.mu.Unlock()
+
+	if err := b.wait(); err != nil {
+		return 0, nil, err
+	}
+	if outcome == OutcomeAccepted {
+		c.log.Debug("trial succeeded", "sweep_id", tok.sweepID, "trial_id", tok.trialID,
+			"agent_id", agentID, "epoch", tok.epoch)
+	}
+	if next != nil {
+		if err := c.finishGrant(next, res.leaseNext); err != nil {
+			c.log.Error("read next leased trial failed", "sweep_id", next.sweepID,
+				"trial_id", next.trialID, "agent_id", res.leaseNext, "error", err)
+			next = nil
+		}
+	}
+	return outcome, next, nil
+}
+
+// acceptLocked records a trial's result and queues the writes.
+func (c *Coordinator) acceptLocked(t *memTrial, epoch uint64, res completion, now time.Time) {
 	m := res.metrics
 	t.st.Metrics = &m
 	t.st.Error = ""
-	if n := len(t.st.Attempts); n > 0 && t.st.Attempts[n-1].Epoch == tok.epoch {
+	if n := len(t.st.Attempts); n > 0 && t.st.Attempts[n-1].Epoch == epoch {
 		a := &t.st.Attempts[n-1]
 		if a.Outcome != "" {
 			a.Outcome = "succeeded after " + a.Outcome
@@ -300,21 +352,13 @@ func (c *Coordinator) complete(tok leaseToken, res completion) (Outcome, error) 
 
 	ws := []write{
 		trialWrite(t),
-		{top: bucketResults, sweep: t.sweep.rec.ID, key: t.id, value: res.resultJSON},
+		{top: bucketResults, sweep: t.sweep.rec.ID, key: indexKey(t.st.Index), value: res.resultJSON},
 	}
 	if a, ok := c.agents[agentID]; ok && a.FailStreak > 0 {
 		a.FailStreak = 0
 		ws = append(ws, agentWrite(a))
 	}
-	b := c.enqueueLocked(ws...)
-	c.mu.Unlock()
-
-	if err := b.wait(); err != nil {
-		return 0, err
-	}
-	c.log.Debug("trial succeeded", "sweep_id", tok.sweepID, "trial_id", tok.trialID,
-		"agent_id", agentID, "epoch", tok.epoch)
-	return OutcomeAccepted, nil
+	c.enqueueLocked(ws...)
 }
 
 // fail records a failed attempt. The trial is requeued until it has

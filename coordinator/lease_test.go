@@ -478,3 +478,47 @@ func TestStopSweep_NoNewLeases(t *testing.T) {
 		t.Errorf("running trial of a stopped sweep: %v, want ACCEPTED", got)
 	}
 }
+
+func TestComplete_LeaseNextChainsTrials(t *testing.T) {
+	e := startEnv(t, Config{})
+	e.submit("chain", 3)
+	agent := e.register("a")
+
+	lease := e.mustLease(agent).GetLease()
+	seen := map[string]bool{lease.GetTrialId(): true}
+	for i := range 3 {
+		resp, err := e.client.CompleteTrial(ctxTimeout(t, 5*time.Second), &modsweepv1.CompleteTrialRequest{
+			AgentId:   agent,
+			Lease:     lease,
+			Result:    &modsweepv1.TrialResult{Metrics: &modsweepv1.Metrics{Performance: 0.5}},
+			LeaseNext: true,
+		})
+		if err != nil {
+			t.Fatalf("complete %d: %v", i, err)
+		}
+		if resp.GetOutcome() != modsweepv1.Outcome_OUTCOME_ACCEPTED {
+			t.Fatalf("complete %d: %v, want ACCEPTED", i, resp.GetOutcome())
+		}
+		next := resp.GetNext()
+		if i == 2 {
+			if next.GetFound() {
+				t.Errorf("next lease found %s after the last trial", next.GetTrial().GetId())
+			}
+			break
+		}
+		if !next.GetFound() {
+			t.Fatalf("complete %d: no next lease, want one of the pending trials", i)
+		}
+		if seen[next.GetLease().GetTrialId()] {
+			t.Fatalf("next lease %s was leased before", next.GetLease().GetTrialId())
+		}
+		if len(next.GetTrial().GetConfigJson()) == 0 {
+			t.Errorf("next lease carries no configuration")
+		}
+		seen[next.GetLease().GetTrialId()] = true
+		lease = next.GetLease()
+	}
+	if len(seen) != 3 {
+		t.Errorf("chain leased %d trials, want 3", len(seen))
+	}
+}

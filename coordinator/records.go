@@ -53,6 +53,7 @@ type trialSpec struct {
 
 // trialState is the mutable part of a trial.
 type trialState struct {
+	ID    string `json:"id"`
 	Index int    `json:"index"`
 	State string `json:"state"`
 	// Epoch is the number of leases granted so far; the current lease has

@@ -324,17 +324,25 @@ func (c *Coordinator) LeaseTrial(ctx context.Context, req *modsweepv1.LeaseTrial
 		return &modsweepv1.LeaseTrialResponse{Found: false}, nil
 	}
 	c.metrics.leaseLatency.Observe(time.Since(start).Seconds())
+	return grantToProto(g), nil
+}
+
+// grantToProto converts a lease grant; nil becomes found = false.
+func grantToProto(g *grant) *modsweepv1.LeaseTrialResponse {
+	if g == nil {
+		return &modsweepv1.LeaseTrialResponse{Found: false}
+	}
 	return &modsweepv1.LeaseTrialResponse{
 		Found: true,
 		Lease: &modsweepv1.Lease{
 			SweepId:   g.sweepID,
-			TrialId:   g.spec.ID,
+			TrialId:   g.trialID,
 			Attempt:   g.attempt,
 			Epoch:     g.epoch,
 			ExpiresAt: timestamppb.New(g.expiresAt),
 		},
 		Trial: trialToProto(g.sweepID, g.spec),
-	}, nil
+	}
 }
 
 // pollHold returns how long to hold a poll: at most hold, and short enough
@@ -387,10 +395,14 @@ func (c *Coordinator) CompleteTrial(ctx context.Context, req *modsweepv1.Complet
 	if req.GetResult().GetMetrics() == nil {
 		return nil, status.Error(codes.InvalidArgument, "result has no metrics: send the trial's measures")
 	}
-	outcome, err := c.complete(tok, completion{
+	res := completion{
 		metrics:    metricsEntryFromProto(req.GetResult().GetMetrics()),
 		resultJSON: req.GetResult().GetResultJson(),
-	})
+	}
+	if req.GetLeaseNext() {
+		res.leaseNext = req.GetAgentId()
+	}
+	outcome, next, err := c.complete(tok, res)
 	if err != nil {
 		c.logFailure("CompleteTrial", err, "sweep_id", tok.sweepID, "trial_id", tok.trialID,
 			"agent_id", req.GetAgentId(), "epoch", tok.epoch)
@@ -400,7 +412,11 @@ func (c *Coordinator) CompleteTrial(ctx context.Context, req *modsweepv1.Complet
 		c.log.Info("completion not recorded", "sweep_id", tok.sweepID, "trial_id", tok.trialID,
 			"agent_id", req.GetAgentId(), "epoch", tok.epoch, "outcome", outcomeToProto(outcome).String())
 	}
-	return &modsweepv1.CompleteTrialResponse{Outcome: outcomeToProto(outcome)}, nil
+	resp = &modsweepv1.CompleteTrialResponse{Outcome: outcomeToProto(outcome)}
+	if req.GetLeaseNext() {
+		resp.Next = grantToProto(next)
+	}
+	return resp, nil
 }
 
 // FailTrial records a failed attempt and requeues the trial until it

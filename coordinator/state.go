@@ -182,10 +182,11 @@ func (c *Coordinator) loadSweeps(tx *bolt.Tx) error {
 			return nil
 		}
 		return b.ForEach(func(tk, tv []byte) error {
-			t := &memTrial{id: string(tk), sweep: s}
+			t := &memTrial{sweep: s}
 			if err := json.Unmarshal(tv, &t.st); err != nil {
-				return fmt.Errorf("decode trial %s/%s: %w", k, tk, err)
+				return fmt.Errorf("decode trial %s/%x: %w", k, tk, err)
 			}
+			t.id = t.st.ID
 			c.addTrialLocked(t)
 			return nil
 		})
@@ -200,7 +201,7 @@ func trialWrite(t *memTrial) write {
 		// Marshal cannot fail.
 		panic(fmt.Sprintf("encode trial state: %v", err))
 	}
-	return write{top: bucketTrials, sweep: t.sweep.rec.ID, key: t.id, value: body}
+	return write{top: bucketTrials, sweep: t.sweep.rec.ID, key: indexKey(t.st.Index), value: body}
 }
 
 // sweepWrite returns the write that stores s's record.

@@ -14,19 +14,24 @@ package coordinator
 //	        <trial id> -> trialSpec (JSON, written once at submit)
 //	trials/
 //	    <sweep id>/
-//	        <trial id> -> trialState (JSON, rewritten on every state change)
+//	        <index> -> trialState (JSON, rewritten on every state change)
 //	results/
 //	    <sweep id>/
-//	        <trial id> -> core.Result JSON of the succeeded trial
+//	        <index> -> core.Result JSON of the succeeded trial
 //	agents/
 //	    <agent id> -> agentRecord (JSON)
 //
-// The immutable trial configuration and the mutable state live in separate
-// buckets, so a lease or heartbeat rewrites a few hundred bytes instead of
-// the whole configuration.
+// <index> is the trial's expansion index as 8 big-endian bytes. The
+// immutable configuration and the mutable state live in separate buckets,
+// so a lease or heartbeat rewrites a few hundred bytes instead of the whole
+// configuration. States and results are keyed by index rather than by the
+// (random) trial id because leases go out in index order: the trials that
+// change together then share leaf pages, and a commit writes a few pages
+// instead of one per trial.
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -166,9 +171,17 @@ type write struct {
 	sweep string
 	key   string
 	value []byte
-	// copyFrom, when set, names a sweep whose value under top/copyFrom/key
-	// is copied instead of value.
+	// copyFrom, when set, names a sweep whose value under
+	// top/copyFrom/copyKey is copied instead of value.
 	copyFrom string
+	copyKey  string
+}
+
+// indexKey returns the store key of the trial with expansion index i.
+func indexKey(i int) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(i))
+	return string(b[:])
 }
 
 func (w write) apply(tx *bolt.Tx) error {
@@ -188,7 +201,7 @@ func (w write) apply(tx *bolt.Tx) error {
 		}
 		// Copy, because the source slice is only valid inside tx and Put
 		// may move pages.
-		value = bytes.Clone(src.Get([]byte(w.key)))
+		value = bytes.Clone(src.Get([]byte(w.copyKey)))
 		if value == nil {
 			return nil
 		}

@@ -104,11 +104,14 @@ func (c *Coordinator) submit(sub submission) (submitResult, error) {
 		ws = append(ws, write{top: bucketConfigs, sweep: id, key: spec.ID, value: encoded[i]})
 
 		t := &memTrial{id: spec.ID, sweep: s}
-		t.st = trialState{Index: spec.Index, State: statePending, UpdatedAt: now}
+		t.st = trialState{ID: spec.ID, Index: spec.Index, State: statePending, UpdatedAt: now}
 		if prev, ok := earlier[spec.ID]; ok {
 			t.st = prev.st.clone()
 			t.st.Index = spec.Index
-			ws = append(ws, write{top: bucketResults, sweep: id, key: spec.ID, copyFrom: prev.sweep.rec.ID})
+			ws = append(ws, write{
+				top: bucketResults, sweep: id, key: indexKey(spec.Index),
+				copyFrom: prev.sweep.rec.ID, copyKey: indexKey(prev.st.Index),
+			})
 		}
 		if !known[spec.ID] {
 			res.newTrials++
@@ -350,7 +353,7 @@ type trialView struct {
 // transaction.
 const listChunk = 256
 
-// listTrials calls fn with the committed trials of a sweep in trial id
+// listTrials calls fn with the committed trials of a sweep in expansion
 // order, listChunk at a time, keeping only the given states (all when
 // states is empty). Each chunk is read in its own transaction, so a slow
 // reader never holds the store.
@@ -378,7 +381,8 @@ func (c *Coordinator) listTrials(ref string, states []string, fn func([]trialVie
 	}
 }
 
-// readTrialChunk reads up to listChunk trials whose id sorts after after.
+// readTrialChunk reads up to listChunk trials whose index key sorts after
+// after.
 // It returns the last key read, or nil at the end.
 func (c *Coordinator) readTrialChunk(sweepID string, after []byte, states []string) ([]trialView, []byte, error) {
 	var out []trialView
@@ -401,7 +405,7 @@ func (c *Coordinator) readTrialChunk(sweepID string, after []byte, states []stri
 		for ; k != nil && scanned < listChunk; k, v = cur.Next() {
 			scanned++
 			last = bytes.Clone(k)
-			view, err := decodeTrial(sweepID, k, v, configs)
+			view, err := decodeTrial(sweepID, v, configs)
 			if err != nil {
 				return err
 			}
@@ -420,17 +424,19 @@ func (c *Coordinator) readTrialChunk(sweepID string, after []byte, states []stri
 	return out, last, nil
 }
 
-func decodeTrial(sweepID string, key, value []byte, configs *bolt.Bucket) (trialView, error) {
+// decodeTrial decodes a stored trial state and looks up its configuration.
+func decodeTrial(sweepID string, value []byte, configs *bolt.Bucket) (trialView, error) {
 	view := trialView{sweepID: sweepID}
 	if err := json.Unmarshal(value, &view.st); err != nil {
-		return view, fmt.Errorf("decode trial %s/%s: %w", sweepID, key, err)
+		return view, fmt.Errorf("decode a trial state of sweep %s: %w", sweepID, err)
 	}
-	if spec := configs.Get(key); spec != nil {
+	id := view.st.ID
+	if spec := configs.Get([]byte(id)); spec != nil {
 		if err := json.Unmarshal(spec, &view.spec); err != nil {
-			return view, fmt.Errorf("decode trial configuration %s/%s: %w", sweepID, key, err)
+			return view, fmt.Errorf("decode trial configuration %s/%s: %w", sweepID, id, err)
 		}
 	}
-	view.spec.ID = string(key)
+	view.spec.ID = id
 	return view, nil
 }
 
@@ -445,20 +451,25 @@ func (c *Coordinator) getTrial(ref string) (trialView, error) {
 	err := c.db.View(func(tx *bolt.Tx) error {
 		ids := map[string]bool{}
 		var newest time.Time
-		var newestSweep, newestTrial []byte
+		var newestSweep []byte
+		var newestSpec trialSpec
 		sweeps := tx.Bucket(bucketSweeps)
-		err := tx.Bucket(bucketTrials).ForEachBucket(func(sweepKey []byte) error {
+		configs := tx.Bucket(bucketConfigs)
+		err := configs.ForEachBucket(func(sweepKey []byte) error {
 			var rec sweepRecord
 			if err := json.Unmarshal(sweeps.Get(sweepKey), &rec); err != nil {
 				return fmt.Errorf("decode sweep %s: %w", sweepKey, err)
 			}
-			cur := tx.Bucket(bucketTrials).Bucket(sweepKey).Cursor()
-			for k, _ := cur.Seek([]byte(ref)); k != nil && bytes.HasPrefix(k, []byte(ref)); k, _ = cur.Next() {
+			cur := configs.Bucket(sweepKey).Cursor()
+			for k, v := cur.Seek([]byte(ref)); k != nil && bytes.HasPrefix(k, []byte(ref)); k, v = cur.Next() {
 				ids[string(k)] = true
-				if newestSweep == nil || rec.CreatedAt.After(newest) {
-					newest = rec.CreatedAt
-					newestSweep, newestTrial = bytes.Clone(sweepKey), bytes.Clone(k)
+				if newestSweep != nil && !rec.CreatedAt.After(newest) {
+					continue
 				}
+				if err := json.Unmarshal(v, &newestSpec); err != nil {
+					return fmt.Errorf("decode trial configuration %s/%s: %w", sweepKey, k, err)
+				}
+				newest, newestSweep = rec.CreatedAt, bytes.Clone(sweepKey)
 			}
 			return nil
 		})
@@ -473,15 +484,14 @@ func (c *Coordinator) getTrial(ref string) (trialView, error) {
 				ErrInvalid, ref, len(ids), strings.Join(firstKeys(ids, 3), ", "))
 		}
 
-		sweepID := string(newestSweep)
-		trials := tx.Bucket(bucketTrials).Bucket(newestSweep)
-		configs := tx.Bucket(bucketConfigs).Bucket(newestSweep)
-		view, err = decodeTrial(sweepID, newestTrial, trials.Get(newestTrial), configs)
-		if err != nil {
-			return err
+		key := []byte(indexKey(newestSpec.Index))
+		view = trialView{sweepID: string(newestSweep), spec: newestSpec}
+		state := tx.Bucket(bucketTrials).Bucket(newestSweep).Get(key)
+		if err := json.Unmarshal(state, &view.st); err != nil {
+			return fmt.Errorf("decode trial state %s/%s: %w", newestSweep, newestSpec.ID, err)
 		}
 		if results := tx.Bucket(bucketResults).Bucket(newestSweep); results != nil {
-			view.resultJSON = bytes.Clone(results.Get(newestTrial))
+			view.resultJSON = bytes.Clone(results.Get(key))
 		}
 		return nil
 	})

@@ -2075,10 +2075,14 @@ func (x *HeartbeatResponse) GetExpiresAt() *timestamppb.Timestamp {
 }
 
 type CompleteTrialRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	AgentId       string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
-	Lease         *Lease                 `protobuf:"bytes,2,opt,name=lease,proto3" json:"lease,omitempty"`
-	Result        *TrialResult           `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	AgentId string                 `protobuf:"bytes,1,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	Lease   *Lease                 `protobuf:"bytes,2,opt,name=lease,proto3" json:"lease,omitempty"`
+	Result  *TrialResult           `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"`
+	// When true, the coordinator also leases the next runnable trial to the
+	// agent, without waiting for one, and returns it in next. This saves one
+	// LeaseTrial call per trial for an agent whose slot is now free.
+	LeaseNext     bool `protobuf:"varint,4,opt,name=lease_next,json=leaseNext,proto3" json:"lease_next,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2134,9 +2138,20 @@ func (x *CompleteTrialRequest) GetResult() *TrialResult {
 	return nil
 }
 
+func (x *CompleteTrialRequest) GetLeaseNext() bool {
+	if x != nil {
+		return x.LeaseNext
+	}
+	return false
+}
+
 type CompleteTrialResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Outcome       Outcome                `protobuf:"varint,1,opt,name=outcome,proto3,enum=modsweep.v1.Outcome" json:"outcome,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Outcome Outcome                `protobuf:"varint,1,opt,name=outcome,proto3,enum=modsweep.v1.Outcome" json:"outcome,omitempty"`
+	// The next lease when lease_next was set. found = false when no trial
+	// was runnable at once or the agent may not lease (quarantined); the
+	// agent then long-polls with LeaseTrial as usual.
+	Next          *LeaseTrialResponse `protobuf:"bytes,2,opt,name=next,proto3" json:"next,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2176,6 +2191,13 @@ func (x *CompleteTrialResponse) GetOutcome() Outcome {
 		return x.Outcome
 	}
 	return Outcome_OUTCOME_UNSPECIFIED
+}
+
+func (x *CompleteTrialResponse) GetNext() *LeaseTrialResponse {
+	if x != nil {
+		return x.Next
+	}
+	return nil
 }
 
 type FailTrialRequest struct {
@@ -2540,13 +2562,16 @@ const file_modsweep_v1_coordinator_proto_rawDesc = "" +
 	"\x06cancel\x18\x01 \x01(\bR\x06cancel\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x129\n" +
 	"\n" +
-	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\x8d\x01\n" +
+	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xac\x01\n" +
 	"\x14CompleteTrialRequest\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12(\n" +
 	"\x05lease\x18\x02 \x01(\v2\x12.modsweep.v1.LeaseR\x05lease\x120\n" +
-	"\x06result\x18\x03 \x01(\v2\x18.modsweep.v1.TrialResultR\x06result\"G\n" +
+	"\x06result\x18\x03 \x01(\v2\x18.modsweep.v1.TrialResultR\x06result\x12\x1d\n" +
+	"\n" +
+	"lease_next\x18\x04 \x01(\bR\tleaseNext\"|\n" +
 	"\x15CompleteTrialResponse\x12.\n" +
-	"\aoutcome\x18\x01 \x01(\x0e2\x14.modsweep.v1.OutcomeR\aoutcome\"o\n" +
+	"\aoutcome\x18\x01 \x01(\x0e2\x14.modsweep.v1.OutcomeR\aoutcome\x123\n" +
+	"\x04next\x18\x02 \x01(\v2\x1f.modsweep.v1.LeaseTrialResponseR\x04next\"o\n" +
 	"\x10FailTrialRequest\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12(\n" +
 	"\x05lease\x18\x02 \x01(\v2\x12.modsweep.v1.LeaseR\x05lease\x12\x16\n" +
@@ -2699,43 +2724,44 @@ var file_modsweep_v1_coordinator_proto_depIdxs = []int32{
 	3,  // 35: modsweep.v1.CompleteTrialRequest.lease:type_name -> modsweep.v1.Lease
 	6,  // 36: modsweep.v1.CompleteTrialRequest.result:type_name -> modsweep.v1.TrialResult
 	2,  // 37: modsweep.v1.CompleteTrialResponse.outcome:type_name -> modsweep.v1.Outcome
-	3,  // 38: modsweep.v1.FailTrialRequest.lease:type_name -> modsweep.v1.Lease
-	2,  // 39: modsweep.v1.FailTrialResponse.outcome:type_name -> modsweep.v1.Outcome
-	3,  // 40: modsweep.v1.ReleaseTrialRequest.lease:type_name -> modsweep.v1.Lease
-	2,  // 41: modsweep.v1.ReleaseTrialResponse.outcome:type_name -> modsweep.v1.Outcome
-	11, // 42: modsweep.v1.CoordinatorService.SubmitSweep:input_type -> modsweep.v1.SubmitSweepRequest
-	13, // 43: modsweep.v1.CoordinatorService.ListSweeps:input_type -> modsweep.v1.ListSweepsRequest
-	15, // 44: modsweep.v1.CoordinatorService.GetSweep:input_type -> modsweep.v1.GetSweepRequest
-	17, // 45: modsweep.v1.CoordinatorService.StopSweep:input_type -> modsweep.v1.StopSweepRequest
-	19, // 46: modsweep.v1.CoordinatorService.CancelSweep:input_type -> modsweep.v1.CancelSweepRequest
-	21, // 47: modsweep.v1.CoordinatorService.ListTrials:input_type -> modsweep.v1.ListTrialsRequest
-	23, // 48: modsweep.v1.CoordinatorService.GetTrial:input_type -> modsweep.v1.GetTrialRequest
-	25, // 49: modsweep.v1.CoordinatorService.WatchSweep:input_type -> modsweep.v1.WatchSweepRequest
-	27, // 50: modsweep.v1.CoordinatorService.RegisterAgent:input_type -> modsweep.v1.RegisterAgentRequest
-	29, // 51: modsweep.v1.CoordinatorService.LeaseTrial:input_type -> modsweep.v1.LeaseTrialRequest
-	31, // 52: modsweep.v1.CoordinatorService.Heartbeat:input_type -> modsweep.v1.HeartbeatRequest
-	33, // 53: modsweep.v1.CoordinatorService.CompleteTrial:input_type -> modsweep.v1.CompleteTrialRequest
-	35, // 54: modsweep.v1.CoordinatorService.FailTrial:input_type -> modsweep.v1.FailTrialRequest
-	37, // 55: modsweep.v1.CoordinatorService.ReleaseTrial:input_type -> modsweep.v1.ReleaseTrialRequest
-	12, // 56: modsweep.v1.CoordinatorService.SubmitSweep:output_type -> modsweep.v1.SubmitSweepResponse
-	14, // 57: modsweep.v1.CoordinatorService.ListSweeps:output_type -> modsweep.v1.ListSweepsResponse
-	16, // 58: modsweep.v1.CoordinatorService.GetSweep:output_type -> modsweep.v1.GetSweepResponse
-	18, // 59: modsweep.v1.CoordinatorService.StopSweep:output_type -> modsweep.v1.StopSweepResponse
-	20, // 60: modsweep.v1.CoordinatorService.CancelSweep:output_type -> modsweep.v1.CancelSweepResponse
-	22, // 61: modsweep.v1.CoordinatorService.ListTrials:output_type -> modsweep.v1.ListTrialsResponse
-	24, // 62: modsweep.v1.CoordinatorService.GetTrial:output_type -> modsweep.v1.GetTrialResponse
-	26, // 63: modsweep.v1.CoordinatorService.WatchSweep:output_type -> modsweep.v1.WatchSweepResponse
-	28, // 64: modsweep.v1.CoordinatorService.RegisterAgent:output_type -> modsweep.v1.RegisterAgentResponse
-	30, // 65: modsweep.v1.CoordinatorService.LeaseTrial:output_type -> modsweep.v1.LeaseTrialResponse
-	32, // 66: modsweep.v1.CoordinatorService.Heartbeat:output_type -> modsweep.v1.HeartbeatResponse
-	34, // 67: modsweep.v1.CoordinatorService.CompleteTrial:output_type -> modsweep.v1.CompleteTrialResponse
-	36, // 68: modsweep.v1.CoordinatorService.FailTrial:output_type -> modsweep.v1.FailTrialResponse
-	38, // 69: modsweep.v1.CoordinatorService.ReleaseTrial:output_type -> modsweep.v1.ReleaseTrialResponse
-	56, // [56:70] is the sub-list for method output_type
-	42, // [42:56] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	30, // 38: modsweep.v1.CompleteTrialResponse.next:type_name -> modsweep.v1.LeaseTrialResponse
+	3,  // 39: modsweep.v1.FailTrialRequest.lease:type_name -> modsweep.v1.Lease
+	2,  // 40: modsweep.v1.FailTrialResponse.outcome:type_name -> modsweep.v1.Outcome
+	3,  // 41: modsweep.v1.ReleaseTrialRequest.lease:type_name -> modsweep.v1.Lease
+	2,  // 42: modsweep.v1.ReleaseTrialResponse.outcome:type_name -> modsweep.v1.Outcome
+	11, // 43: modsweep.v1.CoordinatorService.SubmitSweep:input_type -> modsweep.v1.SubmitSweepRequest
+	13, // 44: modsweep.v1.CoordinatorService.ListSweeps:input_type -> modsweep.v1.ListSweepsRequest
+	15, // 45: modsweep.v1.CoordinatorService.GetSweep:input_type -> modsweep.v1.GetSweepRequest
+	17, // 46: modsweep.v1.CoordinatorService.StopSweep:input_type -> modsweep.v1.StopSweepRequest
+	19, // 47: modsweep.v1.CoordinatorService.CancelSweep:input_type -> modsweep.v1.CancelSweepRequest
+	21, // 48: modsweep.v1.CoordinatorService.ListTrials:input_type -> modsweep.v1.ListTrialsRequest
+	23, // 49: modsweep.v1.CoordinatorService.GetTrial:input_type -> modsweep.v1.GetTrialRequest
+	25, // 50: modsweep.v1.CoordinatorService.WatchSweep:input_type -> modsweep.v1.WatchSweepRequest
+	27, // 51: modsweep.v1.CoordinatorService.RegisterAgent:input_type -> modsweep.v1.RegisterAgentRequest
+	29, // 52: modsweep.v1.CoordinatorService.LeaseTrial:input_type -> modsweep.v1.LeaseTrialRequest
+	31, // 53: modsweep.v1.CoordinatorService.Heartbeat:input_type -> modsweep.v1.HeartbeatRequest
+	33, // 54: modsweep.v1.CoordinatorService.CompleteTrial:input_type -> modsweep.v1.CompleteTrialRequest
+	35, // 55: modsweep.v1.CoordinatorService.FailTrial:input_type -> modsweep.v1.FailTrialRequest
+	37, // 56: modsweep.v1.CoordinatorService.ReleaseTrial:input_type -> modsweep.v1.ReleaseTrialRequest
+	12, // 57: modsweep.v1.CoordinatorService.SubmitSweep:output_type -> modsweep.v1.SubmitSweepResponse
+	14, // 58: modsweep.v1.CoordinatorService.ListSweeps:output_type -> modsweep.v1.ListSweepsResponse
+	16, // 59: modsweep.v1.CoordinatorService.GetSweep:output_type -> modsweep.v1.GetSweepResponse
+	18, // 60: modsweep.v1.CoordinatorService.StopSweep:output_type -> modsweep.v1.StopSweepResponse
+	20, // 61: modsweep.v1.CoordinatorService.CancelSweep:output_type -> modsweep.v1.CancelSweepResponse
+	22, // 62: modsweep.v1.CoordinatorService.ListTrials:output_type -> modsweep.v1.ListTrialsResponse
+	24, // 63: modsweep.v1.CoordinatorService.GetTrial:output_type -> modsweep.v1.GetTrialResponse
+	26, // 64: modsweep.v1.CoordinatorService.WatchSweep:output_type -> modsweep.v1.WatchSweepResponse
+	28, // 65: modsweep.v1.CoordinatorService.RegisterAgent:output_type -> modsweep.v1.RegisterAgentResponse
+	30, // 66: modsweep.v1.CoordinatorService.LeaseTrial:output_type -> modsweep.v1.LeaseTrialResponse
+	32, // 67: modsweep.v1.CoordinatorService.Heartbeat:output_type -> modsweep.v1.HeartbeatResponse
+	34, // 68: modsweep.v1.CoordinatorService.CompleteTrial:output_type -> modsweep.v1.CompleteTrialResponse
+	36, // 69: modsweep.v1.CoordinatorService.FailTrial:output_type -> modsweep.v1.FailTrialResponse
+	38, // 70: modsweep.v1.CoordinatorService.ReleaseTrial:output_type -> modsweep.v1.ReleaseTrialResponse
+	57, // [57:71] is the sub-list for method output_type
+	43, // [43:57] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_modsweep_v1_coordinator_proto_init() }
