@@ -57,10 +57,19 @@ func (g *Group) medians() *Metrics {
 
 // groupKey names the group of a record.
 func groupKey(regularizer string, lambda float64, axes map[string]string) string {
-	parts := []string{regularizer}
+	key := regularizer
 	if regularizer != core.RegNone {
-		parts = append(parts, "lambda="+formatFloat(lambda))
+		key += " lambda=" + formatFloat(lambda)
 	}
+	if len(axes) > 0 {
+		key += " " + axesKey(axes)
+	}
+	return key
+}
+
+// axesKey renders grid axis values as name=value pairs sorted by name.
+func axesKey(axes map[string]string) string {
+	parts := make([]string, 0, len(axes))
 	for _, name := range sortedKeys(axes) {
 		parts = append(parts, name+"="+axes[name])
 	}

@@ -15,7 +15,7 @@
 //	  steps: 1500
 //	regularizers:                 # required, at least one block
 //	  none: {}                    # none takes no lambda
-//	  l1: {lambda: [1e-4, 1e-3]}  # a list of numbers >= 0, each listed once
+//	  l1: {lambda: [1e-4, 1e-3]}  # numbers >= 0, each listed once (or one number)
 //	  bimt:
 //	    lambda: [1e-4, 1e-3]
 //	    swap_every: 100           # other fields apply to this regularizer only

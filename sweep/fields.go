@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 
@@ -97,7 +98,7 @@ func (p *parser) decodeOverride(key, value *yaml.Node, path string) (override, b
 		return override{}, false
 	}
 	ptr := reflect.New(field.typ)
-	if err := value.Decode(ptr.Interface()); err != nil {
+	if err := decodeStrict(value, ptr.Interface()); err != nil {
 		p.errorf(value.Line, path, "%s is not %s", describeNode(value), describeType(field.typ))
 		return override{}, false
 	}
@@ -140,6 +141,20 @@ func (p *parser) checkShape(node *yaml.Node, typ reflect.Type, path string) bool
 		}
 	}
 	return ok
+}
+
+// decodeStrict decodes node into ptr like yaml.v3, except that a number
+// with a fraction is rejected for an integer target, which yaml.v3 would
+// truncate (16.7 would become 16).
+func decodeStrict(node *yaml.Node, ptr any) error {
+	kind := reflect.TypeOf(ptr).Elem().Kind()
+	if node.Kind == yaml.ScalarNode && (kind == reflect.Int || kind == reflect.Uint64) {
+		var f float64
+		if node.Decode(&f) == nil && f != math.Trunc(f) {
+			return fmt.Errorf("%s is not a whole number", node.Value)
+		}
+	}
+	return node.Decode(ptr)
 }
 
 // resolve follows a YAML alias to the node it names.

@@ -305,7 +305,11 @@ func (p *parser) parseRegularizer(name string, n *yaml.Node) (regularizerAxis, b
 	rest := &yaml.Node{Kind: yaml.MappingNode, Line: n.Line}
 	var lambdaNode *yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if resolve(n.Content[i]).Value == "lambda" {
+		if key := resolve(n.Content[i]); key.Value == "lambda" {
+			if lambdaNode != nil {
+				p.errorf(key.Line, path+".lambda", "given twice: keep one list")
+				return axis, false
+			}
 			lambdaNode = resolve(n.Content[i+1])
 			continue
 		}
@@ -382,7 +386,7 @@ func (p *parser) parseSeeds(n *yaml.Node) []uint64 {
 		for i, item := range n.Content {
 			item = resolve(item)
 			var s uint64
-			if item.Kind != yaml.ScalarNode || item.Decode(&s) != nil {
+			if item.Kind != yaml.ScalarNode || decodeStrict(item, &s) != nil {
 				p.errorf(item.Line, fmt.Sprintf("seeds[%d]", i), "%s is not a whole number >= 0", describeNode(item))
 				continue
 			}
@@ -401,12 +405,12 @@ func (p *parser) parseSeeds(n *yaml.Node) []uint64 {
 			p.errorf(n.Line, "seeds.count", "missing: give the number of seeds, as in {count: 3}")
 			return nil
 		}
-		if countNode.Decode(&count) != nil || count <= 0 || count > HardMaxTrials {
+		if decodeStrict(countNode, &count) != nil || count <= 0 || count > HardMaxTrials {
 			p.errorf(countNode.Line, "seeds.count", "%s is not a whole number from 1 to %d", describeNode(countNode), HardMaxTrials)
 			return nil
 		}
 		if startNode, ok := fields["start"]; ok {
-			if startNode.Decode(&start) != nil {
+			if decodeStrict(startNode, &start) != nil {
 				p.errorf(startNode.Line, "seeds.start", "%s is not a whole number >= 0", describeNode(startNode))
 				return nil
 			}
@@ -511,7 +515,7 @@ func (p *parser) parseLimits(f *File, n *yaml.Node) {
 	fields := p.mapping(n, "limits", []string{"max_trials"})
 	if m, ok := fields["max_trials"]; ok {
 		var v int
-		if m.Kind != yaml.ScalarNode || m.Decode(&v) != nil || v <= 0 || v > HardMaxTrials {
+		if m.Kind != yaml.ScalarNode || decodeStrict(m, &v) != nil || v <= 0 || v > HardMaxTrials {
 			p.errorf(m.Line, "limits.max_trials", "%s is not a whole number from 1 to %d", describeNode(m), HardMaxTrials)
 			return
 		}

@@ -3,6 +3,7 @@ package sweep
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -236,6 +237,11 @@ func TestTrialIDNormalisation(t *testing.T) {
 	if TrialID(base) == TrialID(bimt) {
 		t.Error("l1 and bimt trials share an id")
 	}
+	negativeZero := core.Default()
+	negativeZero.Lambda = math.Copysign(0, -1)
+	if TrialID(negativeZero) != TrialID(core.Default()) {
+		t.Error("lambda -0 and 0 give different ids")
+	}
 	if id := TrialID(base); len(id) != 16 {
 		t.Errorf("id %q has %d characters, want 16", id, len(id))
 	}
@@ -257,6 +263,8 @@ func TestParseErrors(t *testing.T) {
 		{"unknown nested field", "name: a\nbase:\n  lambda_schedule: [{at: 0.25, factr: 10}]\nregularizers: {none: {}}\n",
 			[]string{"line 3", "lambda_schedule[0]", `"factr"`, "at, factor"}},
 		{"wrong type", "name: a\nbase:\n  steps: many\nregularizers: {none: {}}\n", []string{"line 3", "base.steps", `"many"`, "whole number"}},
+		{"fraction for an integer", "name: a\nbase:\n  steps: 16.7\nregularizers: {none: {}}\n", []string{"line 3", "base.steps", `"16.7"`, "whole number"}},
+		{"fraction for a seed", "name: a\nregularizers: {none: {}}\nseeds: [1.5]\n", []string{"line 3", "seeds[0]", `"1.5"`}},
 		{"wrong list type", "name: a\nbase:\n  tasks: fdgo\nregularizers: {none: {}}\n", []string{"line 3", "base.tasks", `"fdgo"`, "list of strings"}},
 		{"reserved base field", "name: a\nbase:\n  seed: 3\nregularizers: {none: {}}\n", []string{"line 3", "base.seed", "seeds section"}},
 		{"negative lambda", "name: a\nregularizers:\n  l1: {lambda: [1e-3, -1e-4]}\n", []string{"line 3", "regularizers.l1.lambda[1]", "-1e-4", ">= 0"}},
@@ -265,6 +273,7 @@ func TestParseErrors(t *testing.T) {
 		{"text lambda", "name: a\nregularizers:\n  l1: {lambda: [big]}\n", []string{"line 3", "lambda[0]", `"big"`, "not a number"}},
 		{"duplicate lambda", "name: a\nregularizers:\n  l1: {lambda: [1e-3, 0.001]}\n", []string{"line 3", "lambda[1]", "twice"}},
 		{"lambda for none", "name: a\nregularizers:\n  none: {lambda: [1e-3]}\n", []string{"line 3", "regularizers.none.lambda", "no penalty"}},
+		{"lambda given twice", "name: a\nregularizers:\n  l1:\n    lambda: [1e-3]\n    lambda: [1e-2]\n", []string{"line 5", "regularizers.l1.lambda", "twice"}},
 		{"missing lambda", "name: a\nregularizers:\n  l1: {}\n", []string{"line 3", "regularizers.l1.lambda", "missing"}},
 		{"empty lambda", "name: a\nregularizers:\n  l1: {lambda: []}\n", []string{"line 3", "regularizers.l1.lambda", "empty"}},
 		{"unknown regularizer", "name: a\nregularizers:\n  l2: {lambda: [1]}\n", []string{"line 3", `"l2"`, "none, l1, bimt"}},

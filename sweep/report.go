@@ -157,7 +157,7 @@ func compareRecords(a, b Record) int {
 	if c := compareFloat(a.Lambda, b.Lambda); c != 0 {
 		return c
 	}
-	if c := strings.Compare(groupKey("", 0, a.Axes), groupKey("", 0, b.Axes)); c != 0 {
+	if c := strings.Compare(axesKey(a.Axes), axesKey(b.Axes)); c != 0 {
 		return c
 	}
 	if c := compareUint(a.Seed, b.Seed); c != 0 {
