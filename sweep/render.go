@@ -37,7 +37,7 @@ func (r *Report) tableHeader(w io.Writer) {
 		fmt.Fprintln(w, "thresholds: not recorded")
 	}
 	for _, t := range r.Thresholds {
-		fmt.Fprintf(w, "thresholds: theta_n %g, theta_w %g, theta_activity %g (%d trials)\n", t.ThetaN, t.ThetaW, t.ThetaActivity, t.Trials)
+		fmt.Fprintf(w, "thresholds: theta_n %g, theta_w %g, theta_activity %g (%s)\n", t.ThetaN, t.ThetaW, t.ThetaActivity, trials(t.Trials))
 	}
 }
 
@@ -58,22 +58,30 @@ func (r *Report) tableFronts(w io.Writer) {
 	byID := r.recordsByID()
 	axes := r.axisNames()
 
-	fmt.Fprintf(w, "\noverall front (%d trials)\n", len(r.Front))
+	fmt.Fprintf(w, "\noverall front (%s)\n", trials(len(r.Front)))
 	r.tableTrials(w, r.Front, byID, axes)
 	for _, reg := range r.Regularizers {
-		fmt.Fprintf(w, "\nfront of %s (%d trials)\n", reg, len(r.RegularizerFronts[reg]))
+		fmt.Fprintf(w, "\nfront of %s (%s)\n", reg, trials(len(r.RegularizerFronts[reg])))
 		r.tableTrials(w, r.RegularizerFronts[reg], byID, axes)
 	}
 
 	fmt.Fprintf(w, "\n2-D front, performance vs active neurons: %s\n", listOrNone(r.FrontPerfActive))
 	fmt.Fprintf(w, "2-D front, performance vs wiring length: %s\n", listOrNone(r.FrontPerfWiring))
 	if len(r.Excluded) > 0 {
-		fmt.Fprintf(w, "\nleft out of the fronts (%d trials)\n", len(r.Excluded))
+		fmt.Fprintf(w, "\nleft out of the fronts (%s)\n", trials(len(r.Excluded)))
 		fmt.Fprintln(w, "ID\tREASON")
 		for _, e := range r.Excluded {
 			fmt.Fprintf(w, "%s\t%s\n", e.ID, e.Reason)
 		}
 	}
+}
+
+// trials renders a count of trials with the right noun form.
+func trials(n int) string {
+	if n == 1 {
+		return "1 trial"
+	}
+	return strconv.Itoa(n) + " trials"
 }
 
 func listOrNone(ids []string) string {
