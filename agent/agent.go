@@ -42,7 +42,7 @@ var (
 //     credentials).
 //
 // Every finished result is stored in cfg.SpoolDir before it is sent and
-// removed after the coordinator's final answer, and Run delivers the
+// removed after the coordinator's final outcome, and Run delivers the
 // results that an earlier run left there. Run returns nil when it stopped
 // cleanly with every result delivered, and an error naming the spool folder
 // when some are still in it.
@@ -89,11 +89,12 @@ type agent struct {
 	// hardCancel stops running trials and deliveries.
 	hardCancel context.CancelCauseFunc
 
-	// wake tells the deliverer that the spool has a new report.
+	// wake signals the deliverer that the spool has a new report.
 	wake chan struct{}
 }
 
-// registration is what the coordinator returned to RegisterAgent.
+// registration is the coordinator's reply to RegisterAgent: the agent id
+// and the lease timing.
 type registration struct {
 	agentID   string
 	ttl       time.Duration

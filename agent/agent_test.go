@@ -144,7 +144,7 @@ func TestRun_DeliversAfterCoordinatorRestart(t *testing.T) {
 	wait := runAgent(t, context.Background(), cfg)
 
 	// The coordinator goes down while the trial trains, so the result is
-	// ready while nobody can take it.
+	// ready while no coordinator can accept it.
 	<-started
 	addr := f.addr
 	f.stop()

@@ -91,7 +91,7 @@ func (l *logLimiter) allow(kind string) (ok bool, suppressed int) {
 	return true, e.suppressed
 }
 
-// clear forgets the kind after a success, and reports whether an error of
+// clear resets the kind after a success, and reports whether an error of
 // that kind was logged since the previous success.
 func (l *logLimiter) clear(kind string) bool {
 	l.mu.Lock()

@@ -76,16 +76,17 @@ const (
 )
 
 // pollMargin is added to the server's poll hold to form the client deadline
-// of LeaseTrial, so the server answers found = false before the client
+// of LeaseTrial, so the server returns found = false before the client
 // gives up.
 const pollMargin = 10 * time.Second
 
 // withDefaults returns c with every unset field filled in, or an error
 // naming the first invalid field.
 func (c Config) withDefaults() (Config, error) {
-	if c.Addr == "" {
-		return c, errors.New("coordinator address is empty: pass host:port, e.g. 127.0.0.1:7070")
+	if err := c.validate(); err != nil {
+		return c, err
 	}
+
 	if c.Train == nil {
 		c.Train = core.Train
 	}
@@ -96,17 +97,8 @@ func (c Config) withDefaults() (Config, error) {
 		}
 		c.Name = host
 	}
-	if c.Workers < 0 {
-		return c, fmt.Errorf("workers = %d: must be >= 1, or 0 for one per CPU core", c.Workers)
-	}
 	if c.Workers == 0 {
 		c.Workers = runtime.NumCPU()
-	}
-	if c.MaxTrials < 0 {
-		return c, fmt.Errorf("max trials = %d: must be >= 0 (0 means no limit)", c.MaxTrials)
-	}
-	if c.IdleExit < 0 {
-		return c, fmt.Errorf("idle exit = %v: must be >= 0 (0 means never)", c.IdleExit)
 	}
 	if c.SpoolDir == "" {
 		dir, err := DefaultSpoolDir(c.Name)
@@ -121,6 +113,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Grace < 0 {
 		c.Grace = 0
 	}
+
 	if c.Logger == nil {
 		c.Logger = hclog.NewNullLogger()
 	}
@@ -134,6 +127,24 @@ func (c Config) withDefaults() (Config, error) {
 		c.logWindow = defaultLogWindow
 	}
 	return c, nil
+}
+
+// validate returns an error naming the first field that no default can
+// fix.
+func (c Config) validate() error {
+	if c.Addr == "" {
+		return errors.New("coordinator address is empty: pass host:port, e.g. 127.0.0.1:7070")
+	}
+	if c.Workers < 0 {
+		return fmt.Errorf("workers = %d: must be >= 1, or 0 for one per CPU core", c.Workers)
+	}
+	if c.MaxTrials < 0 {
+		return fmt.Errorf("max trials = %d: must be >= 0 (0 means no limit)", c.MaxTrials)
+	}
+	if c.IdleExit < 0 {
+		return fmt.Errorf("idle exit = %v: must be >= 0 (0 means never)", c.IdleExit)
+	}
+	return nil
 }
 
 // DefaultSpoolDir returns the spool folder of the agent called name:

@@ -96,8 +96,8 @@ func (a *agent) deliverLoop(ctx context.Context, slotsDone <-chan struct{}) {
 	}
 }
 
-// deliver sends one spool file until the coordinator gives a final
-// answer, then removes the file. It returns an error only when ctx ends.
+// deliver sends one spool file until the coordinator returns a final
+// outcome, then removes the file. It returns an error only when ctx ends.
 func (a *agent) deliver(ctx context.Context, path string) error {
 	msg, err := a.spool.load(path)
 	if err != nil {
@@ -176,7 +176,7 @@ func (a *agent) send(ctx context.Context, msg proto.Message) (modsweepv1.Outcome
 	return outcome, nil
 }
 
-// logOutcome logs the coordinator's final answer to a report.
+// logOutcome logs the coordinator's final outcome of a report.
 func (a *agent) logOutcome(msg proto.Message, outcome modsweepv1.Outcome, log hclog.Logger) {
 	var lease *modsweepv1.Lease
 	kind := "result"

@@ -36,7 +36,7 @@ type DialOptions struct {
 }
 
 // reconnectBackoff caps the gRPC connection backoff well below its 120s
-// default, so a restarted coordinator sees its agents again within seconds.
+// default, so agents reconnect to a restarted coordinator within seconds.
 var reconnectBackoff = grpcbackoff.Config{
 	BaseDelay:  250 * time.Millisecond,
 	Multiplier: 1.6,

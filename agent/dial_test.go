@@ -91,8 +91,8 @@ func TestDial_BadAddress(t *testing.T) {
 	}
 }
 
-// authServer answers RegisterAgent only for the expected bearer token and,
-// when mutual TLS is on, a verified client certificate.
+// authServer accepts RegisterAgent calls only with the expected bearer
+// token. Mutual TLS, where a test needs it, is enforced by the grpc.Server.
 type authServer struct {
 	modsweepv1.UnimplementedCoordinatorServiceServer
 	token string

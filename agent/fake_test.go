@@ -37,11 +37,11 @@ type fakeCoordinator struct {
 	releases int
 	// rejectRegister, when set, is returned by RegisterAgent.
 	rejectRegister error
-	// completeHook, when set, runs before CompleteTrial and may answer
-	// with an error or a forced outcome.
+	// completeHook, when set, runs before CompleteTrial and may return
+	// an error or a forced outcome.
 	completeHook func(*modsweepv1.CompleteTrialRequest) (modsweepv1.Outcome, error)
-	// heartbeatHook, when set, runs before Heartbeat's lease check and may
-	// answer cancel.
+	// heartbeatHook, when set, runs before Heartbeat's lease check, and a
+	// true result makes Heartbeat return cancel.
 	heartbeatHook func(*modsweepv1.HeartbeatRequest) (cancel bool)
 	completeCalls int
 

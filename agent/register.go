@@ -23,9 +23,9 @@ func (a *agent) register(ctx context.Context) error {
 	return a.registerLocked(ctx)
 }
 
-// reregister registers again when the coordinator no longer knows the
-// agent id staleID, e.g. after a restart that lost it. Several slots may
-// notice at once; only the first registers.
+// reregister registers again when the coordinator reports the agent id
+// staleID as unknown, e.g. after a restart that lost it. Several slots may
+// notice at once, and only the first registers.
 func (a *agent) reregister(ctx context.Context, staleID string) {
 	a.regMu.Lock()
 	defer a.regMu.Unlock()
@@ -106,8 +106,9 @@ func rejected(err error) bool {
 	return false
 }
 
-// unknownAgent reports whether err says the coordinator does not know the
-// agent id, which happens after it restarted without its agent records.
+// unknownAgent reports whether err is NotFound, the coordinator's code for
+// an agent id it has no record of. A trial it has no record of gets the
+// same code, so deliver registers again once and then rejects the report.
 func unknownAgent(err error) bool {
 	return status.Code(err) == codes.NotFound
 }

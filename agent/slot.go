@@ -65,8 +65,8 @@ func (a *agent) lease(ctx context.Context, reg registration) (*modsweepv1.LeaseT
 	return a.client.LeaseTrial(callCtx, &modsweepv1.LeaseTrialRequest{AgentId: reg.agentID})
 }
 
-// pollFailed logs a failed poll once per window and registers again when
-// the coordinator no longer knows the agent.
+// pollFailed logs a failed poll once per window, and registers again when
+// the coordinator reports the agent id as unknown.
 func (a *agent) pollFailed(ctx context.Context, reg registration, err error) {
 	if unknownAgent(err) {
 		a.reregister(ctx, reg.agentID)
@@ -147,7 +147,7 @@ func (a *agent) train(ctx context.Context, cfg core.Config, progress func(core.P
 
 // heartbeat extends the lease every heartbeat interval with the slot's
 // latest progress, until ctx ends. It stops the trial through stop when
-// the coordinator answers cancel, or when no heartbeat was acknowledged for
+// the coordinator returns cancel, or when no heartbeat was acknowledged for
 // a whole lease TTL: by then the coordinator has given the trial to
 // someone else.
 func (a *agent) heartbeat(ctx context.Context, stop context.CancelCauseFunc, slot int,

@@ -25,7 +25,7 @@ const (
 
 // spool is a folder of reports that the coordinator has not acknowledged
 // yet. A report is written there, and synced, before it is sent, and
-// removed only after a final answer, so a crash at any moment loses none.
+// removed only after a final outcome, so a crash at any moment loses none.
 type spool struct {
 	dir string
 }

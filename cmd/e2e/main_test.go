@@ -214,7 +214,7 @@ func newCluster(t *testing.T, ttl time.Duration) *cluster {
 }
 
 // startCoordinator starts the coordinator on the cluster's address and
-// data file, and waits until it answers.
+// data file, and waits until it responds.
 func (c *cluster) startCoordinator() {
 	c.t.Helper()
 	c.mu.Lock()
@@ -222,7 +222,7 @@ func (c *cluster) startCoordinator() {
 	name := fmt.Sprintf("coordinator-%d", c.starts)
 	c.mu.Unlock()
 	c.coord = start(c.t, "coordinator", name, "serve", "--listen", c.addr, "--data", c.db, "--lease-ttl", c.ttl.String())
-	waitFor(c.t, 20*time.Second, "the coordinator to answer", func() bool {
+	waitFor(c.t, 20*time.Second, "the coordinator to respond", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_, err := c.client.ListSweeps(ctx, &modsweepv1.ListSweepsRequest{})
