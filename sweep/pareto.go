@@ -119,9 +119,9 @@ func dominates(a, b []float64) bool {
 // rank of a point is one more than the largest rank among the points that
 // dominate it, which equals the front found by peeling off non-dominated
 // sets. A dominating point is lexicographically smaller, so one pass in
-// lexicographic order visits every dominator before the points it dominates:
-// O(m·n²) time and O(n)
-// memory for n vectors of m objectives.
+// lexicographic order visits every dominator before the points it
+// dominates. It takes O(m·n²) time and O(n) memory for n vectors of m
+// objectives.
 func nonDominatedRanks(vectors [][]float64) []int {
 	order := make([]int, len(vectors))
 	for i := range order {
