@@ -89,7 +89,7 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	}
 
 	ccfg := cfg.Coordinator
-	ccfg.Logger = log.Named("coordinator")
+	ccfg.Logger = log.Named("broker")
 	c, err := Open(ctx, ccfg)
 	if err != nil {
 		return err
@@ -279,6 +279,23 @@ func isLoopback(addr string) (bool, error) {
 	return ip != nil && ip.IsLoopback(), nil
 }
 
+// ServerOptions returns the gRPC server options the coordinator needs:
+// messages up to MaxMessageBytes (results carry the network's weights),
+// client keepalive pings every 10s or more, and one stream worker per
+// CPU. A process that embeds the coordinator passes them to
+// grpc.NewServer.
+func ServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))),
+		grpc.MaxRecvMsgSize(MaxMessageBytes),
+		grpc.MaxSendMsgSize(MaxMessageBytes),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
+			MinTime:             10 * time.Second,
+			PermitWithoutStream: true,
+		}),
+	}
+}
+
 // newGRPCServer builds the gRPC server with authentication, error counting
 // and the health service.
 func (c *Coordinator) newGRPCServer(sec security) (*grpc.Server, *health.Server) {
@@ -289,18 +306,10 @@ func (c *Coordinator) newGRPCServer(sec security) (*grpc.Server, *health.Server)
 		unary = append([]grpc.UnaryServerInterceptor{auth.unary}, unary...)
 		stream = append([]grpc.StreamServerInterceptor{auth.stream}, stream...)
 	}
-	opts := []grpc.ServerOption{
+	opts := append(ServerOptions(),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
-		grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))),
-		grpc.MaxRecvMsgSize(MaxMessageBytes),
-		grpc.MaxSendMsgSize(MaxMessageBytes),
-		// Agents may ping idle connections; allow it every 10s.
-		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
-			MinTime:             10 * time.Second,
-			PermitWithoutStream: true,
-		}),
-	}
+	)
 	if sec.creds != nil {
 		opts = append(opts, grpc.Creds(sec.creds))
 	}
