@@ -9,7 +9,7 @@ import (
 
 // TestLearningGoTasks trains the default 64-unit network on fdgo, reactgo,
 // delaygo and fdanti and requires a mean performance of at least 0.9. It
-// takes about a minute without the race detector, so it runs only when
+// takes under a minute without the race detector, so it runs only when
 // MODSWEEP_LEARNING_TEST=1, as .ci/test sets it, and never under -race or
 // -short.
 func TestLearningGoTasks(t *testing.T) {
@@ -25,7 +25,7 @@ func TestLearningGoTasks(t *testing.T) {
 	cfg := Default()
 	cfg.Tasks = []string{"fdgo", "reactgo", "delaygo", "fdanti"}
 	cfg.Hidden, cfg.GridRows, cfg.GridCols = 64, 8, 8
-	cfg.Steps = 2000
+	cfg.Steps = 2500
 	cfg.EvalEvery = 500
 	cfg.EvalTrials = 256
 
