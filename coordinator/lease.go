@@ -25,7 +25,7 @@ var (
 	ErrInvalid = errors.New("invalid request")
 )
 
-// Outcome is the answer to a report that presents a lease.
+// Outcome is the coordinator's verdict on a report that presents a lease.
 type Outcome int
 
 // Outcomes of CompleteTrial, FailTrial and ReleaseTrial.
@@ -210,7 +210,7 @@ func checkLease(t *memTrial, epoch uint64) Outcome {
 	return 0
 }
 
-// heartbeatResult is the answer to a heartbeat.
+// heartbeatResult is the response to a heartbeat.
 type heartbeatResult struct {
 	cancel    bool
 	reason    string

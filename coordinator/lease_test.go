@@ -305,7 +305,7 @@ func TestFail_QuarantinesAgent(t *testing.T) {
 	e.submit("quarantine", 3)
 	bad, good := e.register("bad"), e.register("good")
 
-	held := e.mustLease(bad).GetLease()
+	inFlight := e.mustLease(bad).GetLease()
 	for range 2 {
 		e.failTrial(bad, e.mustLease(bad).GetLease(), "segfault")
 	}
@@ -315,7 +315,7 @@ func TestFail_QuarantinesAgent(t *testing.T) {
 		t.Fatalf("lease by quarantined agent: %v, want FailedPrecondition", err)
 	}
 	hb, err := e.client.Heartbeat(ctxTimeout(t, 5*time.Second), &modsweepv1.HeartbeatRequest{
-		AgentId: bad, Lease: held,
+		AgentId: bad, Lease: inFlight,
 	})
 	if err != nil {
 		t.Fatalf("heartbeat: %v", err)

@@ -257,7 +257,7 @@ func loadTLS(certFile, keyFile, caFile string) (credentials.TransportCredentials
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("client CA file %s holds no PEM certificate", caFile)
+			return nil, fmt.Errorf("client CA file %s contains no PEM certificate: pass a PEM CA bundle", caFile)
 		}
 		conf.ClientCAs = pool
 		conf.ClientAuth = tls.RequireAndVerifyClientCert

@@ -18,7 +18,7 @@ import (
 )
 
 // The handlers below validate a request, call one domain operation and
-// convert its answer. Every handler turns a panic into codes.Internal.
+// convert its result. Every handler turns a panic into codes.Internal.
 
 // recoverPanic turns a panic in a handler into an Internal error.
 func (c *Coordinator) recoverPanic(method string, err *error) {
@@ -346,7 +346,7 @@ func grantToProto(g *grant) *modsweepv1.LeaseTrialResponse {
 }
 
 // pollHold returns how long to hold a poll: at most hold, and short enough
-// that the empty answer reaches the caller before its deadline.
+// that the empty response reaches the caller before its deadline.
 func pollHold(hold, untilDeadline time.Duration) time.Duration {
 	margin := min(untilDeadline/10, 500*time.Millisecond)
 	return max(min(hold, untilDeadline-margin), 0)
@@ -395,6 +395,7 @@ func (c *Coordinator) CompleteTrial(ctx context.Context, req *modsweepv1.Complet
 	if req.GetResult().GetMetrics() == nil {
 		return nil, status.Error(codes.InvalidArgument, "result has no metrics: send the trial's measures")
 	}
+
 	res := completion{
 		metrics:    metricsEntryFromProto(req.GetResult().GetMetrics()),
 		resultJSON: req.GetResult().GetResultJson(),

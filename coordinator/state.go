@@ -197,8 +197,8 @@ func (c *Coordinator) loadSweeps(tx *bolt.Tx) error {
 func trialWrite(t *memTrial) write {
 	body, err := json.Marshal(t.st)
 	if err != nil {
-		// trialState holds only strings, numbers, times and jsonFloat, so
-		// Marshal cannot fail.
+		// Marshal fails only for times outside the years 0-9999, which
+		// time.Now does not return.
 		panic(fmt.Sprintf("encode trial state: %v", err))
 	}
 	return write{top: bucketTrials, sweep: t.sweep.rec.ID, key: indexKey(t.st.Index), value: body}

@@ -25,9 +25,9 @@ package coordinator
 // immutable configuration and the mutable state live in separate buckets,
 // so a lease or heartbeat rewrites a few hundred bytes instead of the whole
 // configuration. States and results are keyed by index rather than by the
-// (random) trial id because leases go out in index order: the trials that
-// change together then share leaf pages, and a commit writes a few pages
-// instead of one per trial.
+// random-looking trial id, because leases go out in index order. Trials
+// that change together then share leaf pages, so a commit writes a few
+// pages instead of one per trial.
 
 import (
 	"bytes"

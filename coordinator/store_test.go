@@ -29,15 +29,15 @@ func TestRestart_KeepsAcknowledgedResults(t *testing.T) {
 		}
 		finished[l.GetTrialId()] = true
 	}
-	held := e.mustLease(agent).GetLease()
+	inFlight := e.mustLease(agent).GetLease()
 
 	e.restart()
 
 	// The lease granted before the restart keeps its epoch and expiry.
-	if got := e.complete(agent, held, 0.4); got != modsweepv1.Outcome_OUTCOME_ACCEPTED {
+	if got := e.complete(agent, inFlight, 0.4); got != modsweepv1.Outcome_OUTCOME_ACCEPTED {
 		t.Errorf("completion of a lease granted before the restart: %v, want ACCEPTED", got)
 	}
-	finished[held.GetTrialId()] = true
+	finished[inFlight.GetTrialId()] = true
 
 	for {
 		resp, err := e.lease(agent)

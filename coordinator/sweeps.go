@@ -23,7 +23,7 @@ type submission struct {
 	axes   map[string]int64
 }
 
-// submitResult is the answer to a submission.
+// submitResult is the result of a submission.
 type submitResult struct {
 	sweepID   string
 	name      string
