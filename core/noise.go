@@ -19,12 +19,23 @@ import (
 type noiseGen struct {
 	src    *rand.PCG
 	bits   []uint64
-	padded []float32 // fill's output when len(dst) is not a multiple of 16
-	draws  []float32 // addNoise's draws before they are added to src
+	padded []float32 // fillChunk's output when len(dst) is not a multiple of 16
+	draws  []float32 // one chunk of addNoise's draws before they are added to src
 }
+
+// noiseChunk is the number of draws fill makes per pass: the PCG outputs
+// of one pass (32 KiB) stay in L1.
+const noiseChunk = 8192
 
 // fill sets dst to std times independent standard normal draws.
 func (g *noiseGen) fill(dst []float32, std float64) {
+	for start := 0; start < len(dst); start += noiseChunk {
+		g.fillChunk(dst[start:min(start+noiseChunk, len(dst))], std)
+	}
+}
+
+// fillChunk is fill for at most noiseChunk draws.
+func (g *noiseGen) fillChunk(dst []float32, std float64) {
 	pairs := (len(dst) + 15) / 16 * 8 // pairs of draws, a multiple of 8
 	g.bits = growUint64(g.bits, pairs)
 	for i := range g.bits {
@@ -82,14 +93,16 @@ func addNoise[F float](dst []F, src []float64, std float64, g *noiseGen) {
 		return
 	}
 
-	g.draws = grow(g.draws, len(dst))
-	noise := g.draws
-	g.fill(noise, std)
-	if src == nil {
-		convert(dst, noise)
-		return
-	}
-	for i, v := range noise {
-		dst[i] = F(src[i] + float64(v))
+	for start := 0; start < len(dst); start += noiseChunk {
+		end := min(start+noiseChunk, len(dst))
+		g.draws = grow(g.draws, end-start)
+		g.fillChunk(g.draws, std)
+		if src == nil {
+			convert(dst[start:end], g.draws)
+			continue
+		}
+		for i, v := range g.draws {
+			dst[start+i] = F(src[start+i] + float64(v))
+		}
 	}
 }

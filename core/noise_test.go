@@ -59,7 +59,7 @@ func TestNoiseKernelMatchesScalar(t *testing.T) {
 
 func TestNoiseFillsOddLengths(t *testing.T) {
 	g := noiseGen{src: rand.NewPCG(7, 8)}
-	for _, n := range []int{1, 15, 16, 17, 1000} {
+	for _, n := range []int{1, 15, 16, 17, 1000, 2*noiseChunk + 3} {
 		dst := make([]float32, n+1)
 		dst[n] = 42
 		g.fill(dst[:n], 1)
