@@ -24,10 +24,11 @@ import (
 // finite performance, active neurons and wiring length.
 var ErrNothingToPlot = errors.New("nothing to plot: no trial has succeeded with finite metrics yet")
 
-// Size of the two-panel figure.
+// Size of the two-panel figure and of the legend column at its right.
 const (
-	plotWidth  = 28 * vg.Centimeter
-	plotHeight = 12 * vg.Centimeter
+	plotWidth   = 30 * vg.Centimeter
+	plotHeight  = 12 * vg.Centimeter
+	legendWidth = 3 * vg.Centimeter
 )
 
 // regularizerColors gives each regularizer a colour that stays apart in
@@ -41,19 +42,23 @@ var regularizerColors = map[string]color.RGBA{
 var otherColor = color.RGBA{R: 0x00, G: 0x9e, B: 0x73, A: 0xff}
 
 // Plot draws two panels, performance against active neurons and against
-// wiring length, with one series per regularizer and each panel's 2-D
-// front circled and joined. The extension of path picks the format: .png
-// or .svg.
+// wiring length, with one series per regularizer. Each panel circles its
+// 2-D front and draws the staircase that bounds the region it dominates.
+// The extension of path picks the format: .png or .svg.
 func (r *Report) Plot(path string) error {
 	ext := strings.ToLower(filepath.Ext(path))
 	if ext != ".png" && ext != ".svg" {
 		return fmt.Errorf("plot file %q has extension %q: use .png or .svg", path, ext)
 	}
-	left, err := r.panel("active neurons (weight-based)", ObjActiveNeurons, r.FrontPerfActive)
+	legend := plot.NewLegend()
+	legend.Top = true
+	legend.Left = true
+	legend.XOffs = 4 * vg.Millimeter
+	left, err := r.panel("active neurons (weight-based)", ObjActiveNeurons, r.FrontPerfActive, &legend)
 	if err != nil {
 		return err
 	}
-	right, err := r.panel("wiring length", ObjWiringLength, r.FrontPerfWiring)
+	right, err := r.panel("wiring length", ObjWiringLength, r.FrontPerfWiring, nil)
 	if err != nil {
 		return err
 	}
@@ -74,9 +79,10 @@ func (r *Report) Plot(path string) error {
 	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Centimeter, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2,
 		PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
 	panels := [][]*plot.Plot{{left, right}}
-	canvases := plot.Align(panels, tiles, dc)
+	canvases := plot.Align(panels, tiles, draw.Crop(dc, 0, -legendWidth, 0, 0))
 	left.Draw(canvases[0][0])
 	right.Draw(canvases[0][1])
+	legend.Draw(draw.Crop(dc, plotWidth-legendWidth, 0, 0, -vg.Centimeter))
 
 	f, err := os.Create(path)
 	if err != nil {
@@ -93,17 +99,12 @@ func (r *Report) Plot(path string) error {
 }
 
 // panel builds one scatter panel: performance against the x objective.
-func (r *Report) panel(xLabel string, x Objective, front []string) (*plot.Plot, error) {
+// It adds its series to legend unless legend is nil.
+func (r *Report) panel(xLabel string, x Objective, front []string, legend *plot.Legend) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s: performance vs %s", r.Sweep, xLabel)
 	p.X.Label.Text = xLabel
 	p.Y.Label.Text = "performance"
-	// The top-left corner (few units, high performance) is the ideal and
-	// so is usually empty.
-	p.Legend.Top = true
-	p.Legend.Left = true
-	p.Legend.XOffs = vg.Millimeter * 2
-	p.Legend.YOffs = -vg.Millimeter * 2
 	p.Add(plotter.NewGrid())
 
 	points := map[string]plotter.XYs{}
@@ -136,10 +137,12 @@ func (r *Report) panel(xLabel string, x Objective, front []string) (*plot.Plot, 
 		s.GlyphStyle.Radius = vg.Points(3)
 		s.GlyphStyle.Shape = glyphShape(i)
 		p.Add(s)
-		p.Legend.Add(reg, s)
+		if legend != nil {
+			legend.Add(reg, s)
+		}
 	}
 
-	if err := addFront(p, front, byID); err != nil {
+	if err := addFront(p, front, byID, legend); err != nil {
 		return nil, err
 	}
 	padRange(&p.X.Min, &p.X.Max)
@@ -163,8 +166,10 @@ func glyphShape(i int) draw.GlyphDrawer {
 	return shapes[i%len(shapes)]
 }
 
-// addFront circles the front points and joins them in order of x.
-func addFront(p *plot.Plot, front []string, byID map[string]plotter.XY) error {
+// addFront circles the front points and draws the staircase through them:
+// from each point, across to the next point's x, then up to its
+// performance. It adds the front to legend unless legend is nil.
+func addFront(p *plot.Plot, front []string, byID map[string]plotter.XY, legend *plot.Legend) error {
 	var xys plotter.XYs
 	for _, id := range front {
 		if xy, ok := byID[id]; ok {
@@ -180,7 +185,11 @@ func addFront(p *plot.Plot, front []string, byID map[string]plotter.XY) error {
 		}
 		return compareFloat(a.Y, b.Y)
 	})
-	line, err := plotter.NewLine(xys)
+	stairs := plotter.XYs{xys[0]}
+	for i := 1; i < len(xys); i++ {
+		stairs = append(stairs, plotter.XY{X: xys[i].X, Y: xys[i-1].Y}, xys[i])
+	}
+	line, err := plotter.NewLine(stairs)
 	if err != nil {
 		return fmt.Errorf("plot front line: %w", err)
 	}
@@ -197,6 +206,8 @@ func addFront(p *plot.Plot, front []string, byID map[string]plotter.XY) error {
 	rings.GlyphStyle.Shape = draw.RingGlyph{}
 
 	p.Add(line, rings)
-	p.Legend.Add("2-D front", line, rings)
+	if legend != nil {
+		legend.Add("2-D front", line, rings)
+	}
 	return nil
 }

@@ -143,7 +143,7 @@ func formatSpread(s Spread, prec int) string {
 
 func (r *Report) tableHypervolume(w io.Writer) {
 	ref := r.Reference
-	fmt.Fprintf(w, "\nhypervolume: reference performance %g, active neurons %g, wiring length %g (%.1f × the worst observed)\n",
+	fmt.Fprintf(w, "\nhypervolume: reference performance %.6g, active neurons %.6g, wiring length %.6g (%.1f × the worst observed)\n",
 		ref.Performance, ref.ActiveNeurons, ref.WiringLength, HypervolumeMargin)
 	fmt.Fprintln(w, "(objectives scaled so the reference is (1, 1, 1) and a perfect network (0, 0, 0): volumes lie in [0, 1])")
 	fmt.Fprintln(w, "REGULARIZER\tTRIALS\tFRONT\tVOLUME\tGROUPS\tMEDIAN_VOLUME")
