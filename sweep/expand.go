@@ -323,6 +323,15 @@ func mapValidation(err error, setters map[string]override) []*validationIssue {
 		if !ok && (field == "grid_rows" || field == "grid_cols") {
 			o, ok = setters["hidden"]
 		}
+		if !ok {
+			// Some messages name two fields, as in "tau_ms = 100, dt_ms = 10".
+			for _, name := range sortedKeys(setters) {
+				if strings.Contains(msg, name+" = ") {
+					o, ok = setters[name]
+					break
+				}
+			}
+		}
 		issue := &validationIssue{msg: msg, trials: 1, origin: "default of " + field}
 		if ok {
 			issue.line, issue.origin = o.line, o.origin

@@ -282,6 +282,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown task", "name: a\nbase:\n  tasks: [fdgo, fdgoo]\nregularizers: {none: {}}\n", []string{"line 3", "base.tasks", `"fdgoo"`, "use one of"}},
 		{"hidden does not fit", "name: a\nbase:\n  hidden: 96\nregularizers: {none: {}}\n", []string{"line 3", "base.hidden", "96", "grid_rows"}},
 		{"grid hidden does not fit", "name: a\nregularizers: {none: {}}\ngrid:\n  hidden: [64, 50]\n", []string{"line 4", "grid.hidden[1]", "hidden = 50"}},
+		{"second field of a message", "name: a\nbase:\n  dt_ms: 200\nregularizers: {none: {}}\n", []string{"line 3", "base.dt_ms", "dt_ms = 200"}},
 		{"empty seeds", "name: a\nregularizers: {none: {}}\nseeds: []\n", []string{"line 3", "seeds", "empty"}},
 		{"negative seed", "name: a\nregularizers: {none: {}}\nseeds: [1, -2]\n", []string{"line 3", "seeds[1]", `"-2"`}},
 		{"zero seed count", "name: a\nregularizers: {none: {}}\nseeds: {count: 0}\n", []string{"line 3", "seeds.count", `"0"`}},
