@@ -81,6 +81,8 @@ type agent struct {
 	mu    sync.Mutex
 	reg   registration
 	fatal error
+	// claimed holds the spool files that a slot is sending itself.
+	claimed map[string]bool
 
 	// stopCtx ends when the slots must stop polling: ctx was cancelled,
 	// the agent was idle for IdleExit, or a fatal error occurred.
@@ -105,14 +107,15 @@ type registration struct {
 
 func newAgent(cfg Config, client modsweepv1.CoordinatorServiceClient, sp *spool) *agent {
 	a := &agent{
-		cfg:    cfg,
-		client: client,
-		spool:  sp,
-		board:  newBoard(cfg.Workers),
-		limit:  newLogLimiter(cfg.logWindow),
-		budget: &budget{left: cfg.MaxTrials, limited: cfg.MaxTrials > 0},
-		idle:   &idleClock{busy: 1},
-		wake:   make(chan struct{}, 1),
+		cfg:     cfg,
+		client:  client,
+		spool:   sp,
+		board:   newBoard(cfg.Workers),
+		limit:   newLogLimiter(cfg.logWindow),
+		budget:  &budget{left: cfg.MaxTrials, limited: cfg.MaxTrials > 0},
+		idle:    &idleClock{busy: 1},
+		wake:    make(chan struct{}, 1),
+		claimed: map[string]bool{},
 	}
 	a.reg.log = cfg.Logger
 	a.stopCtx, a.stopPolling = context.WithCancel(context.Background())

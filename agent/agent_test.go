@@ -50,6 +50,36 @@ func TestRun_CompletesEveryTrialOnce(t *testing.T) {
 	assertSpoolEmpty(t, cfg.SpoolDir)
 }
 
+func TestRun_ChainsNextLeaseOnCompletion(t *testing.T) {
+	f := newFakeCoordinator()
+	f.start(t, "127.0.0.1:0")
+	ids := f.addTrials(4)
+	tr := &fakeTrainer{stepTime: time.Millisecond}
+	cfg := testConfig(t, f.addr, tr.train)
+	cfg.Workers = 1
+	cfg.MaxTrials = 3
+
+	if err := runAgent(t, context.Background(), cfg)(10 * time.Second); err != nil {
+		t.Fatalf("Run returned %v, want nil", err)
+	}
+	f.mu.Lock()
+	polled, chained := f.polled, f.chained
+	f.mu.Unlock()
+	if polled != 1 || chained != 2 {
+		t.Errorf("%d leases by LeaseTrial and %d chained onto completions, want 1 and 2", polled, chained)
+	}
+	for i, id := range ids {
+		got := f.get(id)
+		if i < 3 && got.state != "succeeded" {
+			t.Errorf("trial %s state %s, want succeeded", id, got.state)
+		}
+		if i == 3 && got.attempts != 0 {
+			t.Errorf("trial %s leased %d times beyond max trials, want 0", id, got.attempts)
+		}
+	}
+	assertSpoolEmpty(t, cfg.SpoolDir)
+}
+
 func TestRun_DeliversSpoolAfterRestart(t *testing.T) {
 	f := newFakeCoordinator()
 	f.start(t, "127.0.0.1:0")

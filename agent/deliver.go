@@ -17,24 +17,75 @@ import (
 // reportTimeout bounds one CompleteTrial or FailTrial call.
 const reportTimeout = 30 * time.Second
 
-// reportComplete stores the result in the spool and hands it to the
-// deliverer. A result that cannot be encoded fails the trial instead.
-func (a *agent) reportComplete(ctx context.Context, lease *modsweepv1.Lease, result *core.Result, log hclog.Logger) {
+// reportComplete stores the result in the spool, then sends it once from
+// the slot. When the slot goes on polling, the call also asks for the next
+// lease (lease_next), which reportComplete returns if the coordinator
+// granted one. When that one call fails, the deliverer retries the spool
+// file. A result that cannot be encoded fails the trial instead.
+func (a *agent) reportComplete(ctx context.Context, lease *modsweepv1.Lease, result *core.Result,
+	log hclog.Logger) *modsweepv1.LeaseTrialResponse {
 	wire, err := resultToProto(result)
 	if err != nil {
 		log.Error("result cannot be sent; reporting the trial as failed", keyError, err)
 		a.reportFail(ctx, lease, err.Error(), log)
-		return
+		return nil
 	}
 	req := &modsweepv1.CompleteTrialRequest{AgentId: a.current().agentID, Lease: lease, Result: wire}
+
+	// Claim the file so that the deliverer leaves it to this slot.
+	path := a.spool.pathComplete(lease)
+	a.claim(path)
 	if _, err := a.spool.putComplete(req); err != nil {
+		a.unclaim(path)
 		// Without a spool file the result lives only in this process, so
 		// send it anyway rather than drop it.
 		log.Error("result not stored in the spool; sending it unprotected", keyError, err)
 		a.sendUnspooled(ctx, req, log)
-		return
+		return nil
 	}
-	a.notifyDeliverer()
+
+	chain := a.stopCtx.Err() == nil && a.budget.reserve()
+	direct := proto.CloneOf(req)
+	direct.LeaseNext = chain
+	outcome, next, err := a.sendComplete(ctx, direct)
+	if err == nil {
+		a.logOutcome(req, outcome, log)
+		if err := a.spool.remove(path); err != nil {
+			log.Error("delivered report not removed from the spool; it will be sent again", keyError, err)
+		}
+	}
+	a.unclaim(path)
+
+	if err != nil {
+		log.Debug("result not delivered at once; the deliverer retries it", keyError, err)
+		a.notifyDeliverer()
+	}
+	if !next.GetFound() {
+		if chain {
+			a.budget.refund()
+		}
+		return nil
+	}
+	return next
+}
+
+// claim marks a spool file as being sent by a slot.
+func (a *agent) claim(path string) {
+	a.mu.Lock()
+	a.claimed[path] = true
+	a.mu.Unlock()
+}
+
+func (a *agent) unclaim(path string) {
+	a.mu.Lock()
+	delete(a.claimed, path)
+	a.mu.Unlock()
+}
+
+func (a *agent) isClaimed(path string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.claimed[path]
 }
 
 // reportFail stores a failed attempt in the spool and hands it to the
@@ -69,16 +120,22 @@ func (a *agent) sendUnspooled(ctx context.Context, req proto.Message, log hclog.
 func (a *agent) deliverLoop(ctx context.Context, slotsDone <-chan struct{}) {
 	done := false
 	for {
-		paths, err := a.spool.list()
+		listed, err := a.spool.list()
 		if err != nil {
 			a.cfg.Logger.Error("cannot read the spool; retrying", keyError, err)
+		}
+		var paths []string
+		for _, path := range listed {
+			if !a.isClaimed(path) {
+				paths = append(paths, path)
+			}
 		}
 		for _, path := range paths {
 			if a.deliver(ctx, path) != nil {
 				return
 			}
 		}
-		if done && err == nil && len(paths) == 0 {
+		if done && err == nil && len(listed) == 0 {
 			return
 		}
 		if len(paths) > 0 {
@@ -147,33 +204,46 @@ func (a *agent) deliver(ctx context.Context, path string) error {
 // send makes one CompleteTrial or FailTrial call for msg with the current
 // agent id, and returns the coordinator's outcome.
 func (a *agent) send(ctx context.Context, msg proto.Message) (modsweepv1.Outcome, error) {
-	ctx, cancel := context.WithTimeout(ctx, reportTimeout)
-	defer cancel()
-	agentID := a.current().agentID
-
-	var outcome modsweepv1.Outcome
 	switch req := msg.(type) {
 	case *modsweepv1.CompleteTrialRequest:
-		req.AgentId = agentID
-		resp, err := a.client.CompleteTrial(ctx, req)
-		if err != nil {
-			return 0, err
-		}
-		outcome = resp.GetOutcome()
+		outcome, _, err := a.sendComplete(ctx, req)
+		return outcome, err
 	case *modsweepv1.FailTrialRequest:
-		req.AgentId = agentID
-		resp, err := a.client.FailTrial(ctx, req)
-		if err != nil {
-			return 0, err
-		}
-		outcome = resp.GetOutcome()
-	default:
-		return 0, fmt.Errorf("cannot send a %T report", msg)
+		return a.sendFail(ctx, req)
 	}
-	if outcome == modsweepv1.Outcome_OUTCOME_UNSPECIFIED {
+	return 0, fmt.Errorf("cannot send a %T report", msg)
+}
+
+// sendFail makes one FailTrial call with the current agent id.
+func (a *agent) sendFail(ctx context.Context, req *modsweepv1.FailTrialRequest) (modsweepv1.Outcome, error) {
+	ctx, cancel := context.WithTimeout(ctx, reportTimeout)
+	defer cancel()
+	req.AgentId = a.current().agentID
+	resp, err := a.client.FailTrial(ctx, req)
+	if err != nil {
+		return 0, err
+	}
+	if resp.GetOutcome() == modsweepv1.Outcome_OUTCOME_UNSPECIFIED {
 		return 0, status.Error(codes.Internal, "coordinator returned no outcome")
 	}
-	return outcome, nil
+	return resp.GetOutcome(), nil
+}
+
+// sendComplete makes one CompleteTrial call with the current agent id and
+// returns the outcome and the next lease, if req asked for one.
+func (a *agent) sendComplete(ctx context.Context, req *modsweepv1.CompleteTrialRequest) (
+	modsweepv1.Outcome, *modsweepv1.LeaseTrialResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, reportTimeout)
+	defer cancel()
+	req.AgentId = a.current().agentID
+	resp, err := a.client.CompleteTrial(ctx, req)
+	if err != nil {
+		return 0, nil, err
+	}
+	if resp.GetOutcome() == modsweepv1.Outcome_OUTCOME_UNSPECIFIED {
+		return 0, nil, status.Error(codes.Internal, "coordinator returned no outcome")
+	}
+	return resp.GetOutcome(), resp.GetNext(), nil
 }
 
 // logOutcome logs the coordinator's final outcome of a report.

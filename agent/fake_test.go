@@ -44,6 +44,8 @@ type fakeCoordinator struct {
 	// true result makes Heartbeat return cancel.
 	heartbeatHook func(*modsweepv1.HeartbeatRequest) (cancel bool)
 	completeCalls int
+	polled        int // leases granted by LeaseTrial
+	chained       int // leases granted by CompleteTrial with lease_next
 
 	srv  *grpc.Server
 	addr string
@@ -174,15 +176,10 @@ func (f *fakeCoordinator) LeaseTrial(ctx context.Context, req *modsweepv1.LeaseT
 			f.mu.Unlock()
 			return nil, status.Errorf(codes.NotFound, "agent %q is not registered", req.GetAgentId())
 		}
-		for _, id := range f.order {
-			t := f.trials[id]
-			if t.state != "pending" {
-				continue
-			}
-			t.state, t.epoch, t.attempts = "leased", t.epoch+1, t.attempts+1
-			lease := &modsweepv1.Lease{SweepId: t.trial.SweepId, TrialId: id, Attempt: t.attempts, Epoch: t.epoch}
+		if resp := f.leaseLocked(); resp != nil {
+			f.polled++
 			f.mu.Unlock()
-			return &modsweepv1.LeaseTrialResponse{Found: true, Lease: lease, Trial: t.trial}, nil
+			return resp, nil
 		}
 		work := f.work
 		f.mu.Unlock()
@@ -195,6 +192,20 @@ func (f *fakeCoordinator) LeaseTrial(ctx context.Context, req *modsweepv1.LeaseT
 		case <-work:
 		}
 	}
+}
+
+// leaseLocked leases the first pending trial, or returns nil when none is.
+func (f *fakeCoordinator) leaseLocked() *modsweepv1.LeaseTrialResponse {
+	for _, id := range f.order {
+		t := f.trials[id]
+		if t.state != "pending" {
+			continue
+		}
+		t.state, t.epoch, t.attempts = "leased", t.epoch+1, t.attempts+1
+		lease := &modsweepv1.Lease{SweepId: t.trial.SweepId, TrialId: id, Attempt: t.attempts, Epoch: t.epoch}
+		return &modsweepv1.LeaseTrialResponse{Found: true, Lease: lease, Trial: t.trial}
+	}
+	return nil
 }
 
 // check returns the outcome of a report for lease, or 0 when the lease is
@@ -263,12 +274,20 @@ func (f *fakeCoordinator) CompleteTrial(_ context.Context, req *modsweepv1.Compl
 	if err != nil {
 		return nil, err
 	}
-	if outcome != 0 {
-		return &modsweepv1.CompleteTrialResponse{Outcome: outcome}, nil
+	if outcome == 0 {
+		t.state = "succeeded"
+		t.accepted++
+		outcome = modsweepv1.Outcome_OUTCOME_ACCEPTED
 	}
-	t.state = "succeeded"
-	t.accepted++
-	return &modsweepv1.CompleteTrialResponse{Outcome: modsweepv1.Outcome_OUTCOME_ACCEPTED}, nil
+	resp := &modsweepv1.CompleteTrialResponse{Outcome: outcome}
+	if req.GetLeaseNext() {
+		resp.Next = &modsweepv1.LeaseTrialResponse{}
+		if next := f.leaseLocked(); next != nil {
+			f.chained++
+			resp.Next = next
+		}
+	}
+	return resp, nil
 }
 
 func (f *fakeCoordinator) FailTrial(_ context.Context, req *modsweepv1.FailTrialRequest) (*modsweepv1.FailTrialResponse, error) {

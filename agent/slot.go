@@ -50,11 +50,15 @@ func (a *agent) runSlot(ctx, hardCtx context.Context, slot int) {
 			reg.log.Trace("no trial to lease", keySlot, slot+1)
 			continue
 		}
-		if ctx.Err() != nil {
-			a.release(hardCtx, resp.GetLease(), reg.log)
-			return
+		// Train the leased trial, and then each trial that the coordinator
+		// chains onto the completion of the previous one.
+		for next := resp; next != nil; {
+			if ctx.Err() != nil {
+				a.release(hardCtx, next.GetLease(), reg.log)
+				return
+			}
+			next = a.runTrial(hardCtx, slot, next)
 		}
-		a.runTrial(hardCtx, slot, resp)
 	}
 }
 
@@ -77,8 +81,10 @@ func (a *agent) pollFailed(ctx context.Context, reg registration, err error) {
 	}
 }
 
-// runTrial trains one leased trial in slot and reports how it ended.
-func (a *agent) runTrial(ctx context.Context, slot int, resp *modsweepv1.LeaseTrialResponse) {
+// runTrial trains one leased trial in slot and reports how it ended. It
+// returns the next lease when the coordinator granted one with the
+// completion, and nil otherwise.
+func (a *agent) runTrial(ctx context.Context, slot int, resp *modsweepv1.LeaseTrialResponse) *modsweepv1.LeaseTrialResponse {
 	lease, trial := resp.GetLease(), resp.GetTrial()
 	log := a.current().log.With(keySweepID, trial.GetSweepId(), keyTrialID, trial.GetId(),
 		keyAttempt, lease.GetAttempt(), keySlot, slot+1)
@@ -89,7 +95,7 @@ func (a *agent) runTrial(ctx context.Context, slot int, resp *modsweepv1.LeaseTr
 	if err != nil {
 		log.Error("invalid trial config; reporting the trial as failed", keyError, err)
 		a.reportFail(ctx, lease, err.Error(), log)
-		return
+		return nil
 	}
 	log.Info("trial started", "steps", cfg.Steps, "hidden", cfg.Hidden,
 		"regularizer", cfg.Regularizer, "lambda", cfg.Lambda)
@@ -114,7 +120,7 @@ func (a *agent) runTrial(ctx context.Context, slot int, resp *modsweepv1.LeaseTr
 	case err == nil:
 		log.Info("trial finished", "performance", result.Final.Mean, "final_loss", result.FinalLoss,
 			"elapsed", time.Since(started).Round(time.Millisecond))
-		a.reportComplete(ctx, lease, result, log)
+		return a.reportComplete(ctx, lease, result, log)
 	case errors.Is(cause, errShutdown):
 		log.Info("trial stopped by shutdown; releasing its lease")
 		a.release(context.WithoutCancel(ctx), lease, log)
@@ -127,6 +133,7 @@ func (a *agent) runTrial(ctx context.Context, slot int, resp *modsweepv1.LeaseTr
 		log.Warn("trial failed; reporting it", keyError, err)
 		a.reportFail(ctx, lease, err.Error(), log)
 	}
+	return nil
 }
 
 // train runs the trainer and turns a panic into an error, so one bad trial

@@ -50,6 +50,12 @@ func openSpool(dir string) (*spool, error) {
 	return &spool{dir: dir}, nil
 }
 
+// pathComplete returns the path of the file that putComplete writes for
+// lease.
+func (s *spool) pathComplete(l *modsweepv1.Lease) string {
+	return filepath.Join(s.dir, spoolName(l)+spoolComplete)
+}
+
 // putComplete stores req and returns the path of its file.
 func (s *spool) putComplete(req *modsweepv1.CompleteTrialRequest) (string, error) {
 	return s.put(spoolName(req.GetLease())+spoolComplete, req)
