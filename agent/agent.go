@@ -136,7 +136,9 @@ func (a *agent) run(ctx context.Context) error {
 
 	// Register before anything else: every later call needs the agent id.
 	if err := a.register(ctx); err != nil {
-		a.setFatal(err)
+		if ctx.Err() == nil {
+			a.setFatal(err)
+		}
 		return a.finish()
 	}
 	a.idle.leave() // count idle time from the registration on

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -475,5 +476,38 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 			t.Fatalf("timed out after %v waiting for %s", timeout, what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestRun_TrainsWithCoreTrain(t *testing.T) {
+	f := newFakeCoordinator()
+	f.start(t, "127.0.0.1:0")
+	ids := f.addTrials(1)
+	f.trials[ids[0]].trial.ConfigJson = []byte(`{"tasks":["fdgo"],"hidden":16,"grid_rows":4,"grid_cols":4,
+		"steps":20,"batch_size":8,"eval_every":0,"eval_trials":16}`)
+	var results [][]byte
+	f.completeHook = func(req *modsweepv1.CompleteTrialRequest) (modsweepv1.Outcome, error) {
+		results = append(results, req.GetResult().GetResultJson())
+		return 0, nil
+	}
+	cfg := testConfig(t, f.addr, nil) // nil selects core.Train
+	cfg.Workers = 1
+	cfg.MaxTrials = 1
+
+	if err := runAgent(t, context.Background(), cfg)(60 * time.Second); err != nil {
+		t.Fatalf("Run returned %v, want nil", err)
+	}
+	if got := f.get(ids[0]); got.state != "succeeded" {
+		t.Fatalf("trial state %s (failures %q), want succeeded", got.state, got.failures)
+	}
+	var res core.Result
+	if len(results) != 1 {
+		t.Fatalf("%d completions, want 1", len(results))
+	}
+	if err := json.Unmarshal(results[0], &res); err != nil {
+		t.Fatalf("result JSON does not decode: %v", err)
+	}
+	if res.Weights.N != 16 || len(res.Weights.Wrec) != 16*16 {
+		t.Errorf("result weights have n = %d and %d recurrent weights, want 16 and 256", res.Weights.N, len(res.Weights.Wrec))
 	}
 }

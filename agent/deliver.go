@@ -44,6 +44,8 @@ func (a *agent) reportComplete(ctx context.Context, lease *modsweepv1.Lease, res
 		return nil
 	}
 
+	// NOTE: when this call fails after the coordinator committed it, the
+	// chained lease is lost with the response and expires after its TTL.
 	chain := a.stopCtx.Err() == nil && a.budget.reserve()
 	direct := proto.CloneOf(req)
 	direct.LeaseNext = chain

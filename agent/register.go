@@ -32,7 +32,7 @@ func (a *agent) reregister(ctx context.Context, staleID string) {
 	if a.current().agentID != staleID {
 		return
 	}
-	a.current().log.Info("coordinator does not know this agent; registering again")
+	a.current().log.Info("coordinator has no record of this agent id; registering again")
 	if err := a.registerLocked(ctx); err != nil && ctx.Err() == nil {
 		a.setFatal(err)
 	}
