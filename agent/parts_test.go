@@ -250,18 +250,49 @@ func TestBoard_RenderPlainLines(t *testing.T) {
 	}
 }
 
-func TestBoard_RedrawMovesCursorUp(t *testing.T) {
-	b := newBoard(2)
+func TestConsole_RedrawAndLogLines(t *testing.T) {
 	var buf bytes.Buffer
-	b.redraw(&buf, time.Now())
+	c := NewConsole(&buf)
+	lines := []string{"slot 1  idle", "slot 2  idle"}
+
+	c.draw(lines)
 	if strings.Contains(buf.String(), "\x1b[2A") {
-		t.Errorf("first redraw moved the cursor up: %q", buf.String())
+		t.Errorf("first draw moved the cursor up: %q", buf.String())
 	}
 	buf.Reset()
-	b.redraw(&buf, time.Now())
+	c.draw(lines)
 	if !strings.HasPrefix(buf.String(), "\x1b[2A") || strings.Count(buf.String(), "\x1b[2K") != 2 {
-		t.Errorf("second redraw = %q, want cursor up 2 and two cleared lines", buf.String())
+		t.Errorf("second draw = %q, want cursor up 2 and two cleared lines", buf.String())
 	}
+
+	// A log line clears the progress lines, and the next draw starts below it.
+	buf.Reset()
+	if _, err := c.Write([]byte("log line\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := buf.String(), "\x1b[2A\x1b[Jlog line\n"; got != want {
+		t.Errorf("log write = %q, want %q", got, want)
+	}
+	buf.Reset()
+	c.draw(lines)
+	if !strings.HasPrefix(buf.String(), "\r\x1b[2K") {
+		t.Errorf("draw after a log line = %q, want it to start on a fresh line without moving up", buf.String())
+	}
+}
+
+func TestBoard_RenderToConsole(t *testing.T) {
+	b := newBoard(1)
+	b.start(0, "trial-a", 10)
+	var buf safeBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		b.render(ctx, NewConsole(&buf), time.Hour)
+		close(done)
+	}()
+	waitFor(t, 5*time.Second, "a redraw", func() bool { return strings.Contains(buf.String(), "\x1b[2K") })
+	cancel()
+	<-done
 }
 
 func TestConfig_Defaults(t *testing.T) {

@@ -25,7 +25,6 @@ const shortIDLen = 12
 type board struct {
 	mu    sync.Mutex
 	slots []slotState
-	drawn int // lines drawn by the last terminal redraw
 }
 
 type slotState struct {
@@ -107,11 +106,14 @@ func formatSlot(i int, s slotState, now time.Time) string {
 }
 
 // render writes the progress lines to w until ctx ends: redrawn in place a
-// few times a second when w is a terminal, one line per busy slot every
-// interval otherwise.
+// few times a second when w is a Console or a terminal, one line per busy
+// slot every interval otherwise.
 func (b *board) render(ctx context.Context, w io.Writer, interval time.Duration) {
-	terminal := isTerminal(w)
-	if terminal {
+	console, ok := w.(*Console)
+	if !ok && isTerminal(w) {
+		console = NewConsole(w)
+	}
+	if console != nil {
 		interval = terminalRefresh
 	}
 	ticker := time.NewTicker(interval)
@@ -119,13 +121,13 @@ func (b *board) render(ctx context.Context, w io.Writer, interval time.Duration)
 	for {
 		select {
 		case <-ctx.Done():
-			if terminal {
-				b.redraw(w, time.Now())
+			if console != nil {
+				console.draw(b.lines(time.Now(), false))
 			}
 			return
 		case now := <-ticker.C:
-			if terminal {
-				b.redraw(w, now)
+			if console != nil {
+				console.draw(b.lines(now, false))
 				continue
 			}
 			for _, line := range b.lines(now, true) {
@@ -135,24 +137,50 @@ func (b *board) render(ctx context.Context, w io.Writer, interval time.Duration)
 	}
 }
 
-// redraw moves the cursor up over the previous drawing and writes every
-// slot's line again, clearing each line first.
-//
-// TODO: log lines written to the same terminal between two redraws are
-// overwritten; route them through the board to keep them above it.
-func (b *board) redraw(w io.Writer, now time.Time) {
-	lines := b.lines(now, false)
+// Console shares a terminal between the progress lines and the log: a log
+// line written through it clears the progress lines, which the next redraw
+// puts back below it, so neither overwrites the other. Pass it as
+// Config.Progress and as the logger's output.
+type Console struct {
+	mu    sync.Mutex
+	w     io.Writer
+	drawn int // progress lines on the screen below the cursor's line
+}
+
+// NewConsole returns a Console that writes to the terminal w.
+func NewConsole(w io.Writer) *Console {
+	return &Console{w: w}
+}
+
+// Write writes log output above the progress lines.
+func (c *Console) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.drawn > 0 {
+		// Move up over the progress lines and clear to the end of the screen.
+		if _, err := fmt.Fprintf(c.w, "\x1b[%dA\x1b[J", c.drawn); err != nil {
+			return 0, err
+		}
+		c.drawn = 0
+	}
+	return c.w.Write(p)
+}
+
+// draw replaces the progress lines on the screen with lines.
+func (c *Console) draw(lines []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var sb strings.Builder
-	if b.drawn > 0 {
-		fmt.Fprintf(&sb, "\x1b[%dA", b.drawn)
+	if c.drawn > 0 {
+		fmt.Fprintf(&sb, "\x1b[%dA", c.drawn)
 	}
 	for _, line := range lines {
 		sb.WriteString("\r\x1b[2K")
 		sb.WriteString(line)
 		sb.WriteByte('\n')
 	}
-	b.drawn = len(lines)
-	_, _ = io.WriteString(w, sb.String())
+	c.drawn = len(lines)
+	_, _ = io.WriteString(c.w, sb.String())
 }
 
 // isTerminal reports whether w is a character device such as a terminal.
