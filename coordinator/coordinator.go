@@ -174,10 +174,7 @@ func Open(ctx context.Context, cfg Config) (*Coordinator, error) {
 	}
 	c.metrics = newMetrics(c)
 
-	c.mu.Lock()
-	err = c.loadLocked()
-	c.mu.Unlock()
-	if err != nil {
+	if err := c.loadChecked(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("load database %s: %w", cfg.Path, err)
 	}
@@ -189,6 +186,20 @@ func Open(ctx context.Context, cfg Config) (*Coordinator, error) {
 	go c.runWriter()
 	go c.runReaper()
 	return c, nil
+}
+
+// loadChecked loads the store into memory. bbolt panics on some damaged
+// pages, so a panic here becomes an error that names the fix.
+func (c *Coordinator) loadChecked() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: the file is damaged (%v): restore it from a backup or "+
+				"pass a different --data path", ErrNotModsweepDatabase, r)
+		}
+	}()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.loadLocked()
 }
 
 // Register adds the coordinator's service to s.
