@@ -39,7 +39,9 @@ var (
 //   - cfg.MaxTrials trials were leased and finished;
 //   - every slot was idle for cfg.IdleExit;
 //   - the coordinator rejects the agent for good (protocol version,
-//     credentials).
+//     credentials), which also stops running trials;
+//   - the coordinator quarantines the agent, after which running trials
+//     still finish and are delivered.
 //
 // Every finished result is stored in cfg.SpoolDir before it is sent and
 // removed after the coordinator's final outcome, and Run delivers the
@@ -227,15 +229,22 @@ func (a *agent) finish() error {
 	return fatal
 }
 
-// setFatal records the first error that ends the run and stops everything.
+// setFatal records the first error that ends the run and stops everything,
+// running trials included.
 func (a *agent) setFatal(err error) {
+	a.stopWithError(err)
+	a.hardCancel(err)
+}
+
+// stopWithError records the first error that ends the run and stops
+// polling. Running trials finish and are delivered.
+func (a *agent) stopWithError(err error) {
 	a.mu.Lock()
 	if a.fatal == nil {
 		a.fatal = err
 	}
 	a.mu.Unlock()
 	a.stopPolling()
-	a.hardCancel(err)
 }
 
 // current returns the latest registration.

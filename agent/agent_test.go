@@ -434,6 +434,30 @@ func TestRun_RejectedRegistration(t *testing.T) {
 	}
 }
 
+func TestRun_QuarantineStopsPollingOnly(t *testing.T) {
+	f := newFakeCoordinator()
+	f.start(t, "127.0.0.1:0")
+	ids := f.addTrials(1)
+	started := make(chan uint64, 1)
+	tr := &fakeTrainer{stepTime: 50 * time.Millisecond, started: started}
+	cfg := testConfig(t, f.addr, tr.train)
+	cfg.Workers = 2
+
+	wait := runAgent(t, context.Background(), cfg)
+	<-started
+	f.mu.Lock()
+	f.quarantined = true
+	f.mu.Unlock()
+
+	err := wait(10 * time.Second)
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "no more trials") {
+		t.Fatalf("Run returned %v, want the quarantine error", err)
+	}
+	if got := f.get(ids[0]); got.state != "succeeded" {
+		t.Errorf("trial running at quarantine: state %s, want succeeded", got.state)
+	}
+}
+
 func TestRun_RetriesRegistrationUntilCoordinatorStarts(t *testing.T) {
 	f := newFakeCoordinator()
 	f.start(t, "127.0.0.1:0")

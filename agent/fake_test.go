@@ -35,6 +35,8 @@ type fakeCoordinator struct {
 	work     chan struct{}
 	register int // RegisterAgent calls
 	releases int
+	// quarantined makes LeaseTrial fail with FailedPrecondition.
+	quarantined bool
 	// rejectRegister, when set, is returned by RegisterAgent.
 	rejectRegister error
 	// completeHook, when set, runs before CompleteTrial and may return
@@ -175,6 +177,10 @@ func (f *fakeCoordinator) LeaseTrial(ctx context.Context, req *modsweepv1.LeaseT
 		if !f.agents[req.GetAgentId()] {
 			f.mu.Unlock()
 			return nil, status.Errorf(codes.NotFound, "agent %q is not registered", req.GetAgentId())
+		}
+		if f.quarantined {
+			f.mu.Unlock()
+			return nil, status.Errorf(codes.FailedPrecondition, "agent %q is quarantined", req.GetAgentId())
 		}
 		if resp := f.leaseLocked(); resp != nil {
 			f.polled++

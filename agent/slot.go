@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/modsweep/modsweep/core"
 	modsweepv1 "github.com/modsweep/modsweep/proto/modsweep/v1"
@@ -74,6 +76,12 @@ func (a *agent) lease(ctx context.Context, reg registration) (*modsweepv1.LeaseT
 func (a *agent) pollFailed(ctx context.Context, reg registration, err error) {
 	if unknownAgent(err) {
 		a.reregister(ctx, reg.agentID)
+		return
+	}
+	if status.Code(err) == codes.FailedPrecondition {
+		// The coordinator quarantined this agent: stop polling, but let
+		// the other slots finish and deliver their trials.
+		a.stopWithError(fmt.Errorf("coordinator %s leases no more trials to this agent: %w", a.cfg.Addr, err))
 		return
 	}
 	if ok, n := a.limit.allow("lease"); ok {
