@@ -221,7 +221,8 @@ func (c *cluster) startCoordinator() {
 	c.starts++
 	name := fmt.Sprintf("coordinator-%d", c.starts)
 	c.mu.Unlock()
-	c.coord = start(c.t, "coordinator", name, "serve", "--listen", c.addr, "--data", c.db, "--lease-ttl", c.ttl.String())
+	c.coord = start(c.t, "coordinator", name, "serve", "--listen", c.addr, "--data", c.db,
+		"--lease-ttl", c.ttl.String(), "--poll-hold", "1s")
 	waitFor(c.t, 20*time.Second, "the coordinator to respond", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
