@@ -1,12 +1,18 @@
 package coordinator
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -24,7 +30,9 @@ import (
 // BenchmarkLeaseComplete measures lease-and-complete round trips per
 // second with simulated agents on loopback gRPC, each on its own
 // connection, against a bbolt file with the default fsync on every commit.
-// Clients and server share the machine's cores.
+// The agents run in a child process (this test binary, in
+// TestBenchAgents), so the server's CPU time can be measured apart from
+// theirs; both share the machine's cores.
 //
 // One op is one trial's round trip. In mode=poll an agent calls LeaseTrial
 // and then CompleteTrial, and the lease latency is the client-side time of
@@ -45,116 +53,232 @@ func BenchmarkLeaseComplete(b *testing.B) {
 	}
 }
 
+// benchReport is what the agent process writes when every trial is done.
+type benchReport struct {
+	Elapsed time.Duration `json:"elapsed"`
+	P50     time.Duration `json:"p50"`
+	P99     time.Duration `json:"p99"`
+	Errors  []string      `json:"errors"`
+}
+
+// Environment of the agent process.
+const (
+	envBenchAddr   = "MODSWEEP_BENCH_ADDR"
+	envBenchAgents = "MODSWEEP_BENCH_AGENTS"
+	envBenchTrials = "MODSWEEP_BENCH_TRIALS"
+	envBenchChain  = "MODSWEEP_BENCH_CHAIN"
+)
+
 func benchLeaseComplete(b *testing.B, agents int, chain bool) {
 	c, addr := benchServer(b)
-	sub := benchSubmission(b.N)
-	if _, err := c.submit(sub); err != nil {
+	if _, err := c.submit(benchSubmission(b.N)); err != nil {
 		b.Fatalf("submit %d trials: %v", b.N, err)
 	}
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchAgents$", "-test.v")
+	cmd.Env = append(os.Environ(),
+		envBenchAddr+"="+addr,
+		fmt.Sprintf("%s=%d", envBenchAgents, agents),
+		fmt.Sprintf("%s=%d", envBenchTrials, b.N),
+		fmt.Sprintf("%s=%t", envBenchChain, chain),
+	)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("start agent process: %v", err)
+	}
+	lines := bufio.NewScanner(stdout)
+	lines.Buffer(nil, 1<<20)
+	if !scanTo(lines, "ready") {
+		b.Fatalf("agent process did not get ready: %v", lines.Err())
+	}
+
+	b.ResetTimer()
+	cpu0 := processCPU()
+	if _, err := io.WriteString(stdin, "go\n"); err != nil {
+		b.Fatal(err)
+	}
+	if !scanTo(lines, "report ") {
+		b.Fatalf("agent process ended without a report: %v", lines.Err())
+	}
+	serverCPU := processCPU() - cpu0
+	b.StopTimer()
+
+	var rep benchReport
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(lines.Text(), "report ")), &rep); err != nil {
+		b.Fatalf("decode report: %v", err)
+	}
+	c.Drain()
+	_ = stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		b.Errorf("agent process: %v", err)
+	}
+	for _, e := range rep.Errors {
+		b.Error(e)
+	}
+	logCommitStats(b, c)
+
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(float64(b.N)/rep.Elapsed.Seconds(), "roundtrips/s")
+	b.ReportMetric(ms(rep.P50), "p50-lease-ms")
+	b.ReportMetric(ms(rep.P99), "p99-lease-ms")
+	// Server CPU per round trip bounds what a coordinator with dedicated
+	// cores can serve; it stays comparable when other processes load the
+	// cores.
+	b.ReportMetric(float64(serverCPU.Microseconds())/float64(b.N), "server-cpu-us/roundtrip")
+}
+
+// scanTo reads lines until one starts with prefix.
+func scanTo(lines *bufio.Scanner, prefix string) bool {
+	for lines.Scan() {
+		if strings.HasPrefix(lines.Text(), prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestBenchAgents is the agent process of BenchmarkLeaseComplete; it is
+// skipped unless the benchmark started it. It registers the agents,
+// prints "ready", waits for a line on stdin, runs every trial and prints
+// "report " and a benchReport as JSON.
+func TestBenchAgents(t *testing.T) {
+	addr := os.Getenv(envBenchAddr)
+	if addr == "" {
+		t.Skip("runs only as the agent process of BenchmarkLeaseComplete")
+	}
+	agents, _ := strconv.Atoi(os.Getenv(envBenchAgents))
+	trials, _ := strconv.Atoi(os.Getenv(envBenchTrials))
+	chain := os.Getenv(envBenchChain) == "true"
 
 	clients := make([]modsweepv1.CoordinatorServiceClient, agents)
 	ids := make([]string, agents)
 	for i := range clients {
 		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
-			b.Fatalf("dial: %v", err)
+			t.Fatalf("dial: %v", err)
 		}
-		b.Cleanup(func() { _ = conn.Close() })
+		defer conn.Close()
 		clients[i] = modsweepv1.NewCoordinatorServiceClient(conn)
 		resp, err := clients[i].RegisterAgent(context.Background(), &modsweepv1.RegisterAgentRequest{
 			Name: fmt.Sprintf("bench-%d", i), ProtocolVersion: modsweepv1.ProtocolVersion,
 		})
 		if err != nil {
-			b.Fatalf("register: %v", err)
+			t.Fatalf("register: %v", err)
 		}
 		ids[i] = resp.GetAgentId()
 	}
+	fmt.Println("ready")
+	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+		t.Fatalf("wait for start: %v", err)
+	}
+
+	rep, latencies := runBenchAgents(clients, ids, trials, chain)
+	slices.Sort(latencies)
+	if n := len(latencies); n > 0 {
+		rep.P50 = latencies[n/2]
+		rep.P99 = latencies[int(0.99*float64(n-1))]
+	}
+	body, _ := json.Marshal(rep)
+	fmt.Printf("report %s\n", body)
+}
+
+// benchRun is the shared state of the simulated agents.
+type benchRun struct {
+	trials    int64
+	start     time.Time
+	completed atomic.Int64
+	finished  chan struct{} // closed at the last completion
+
+	mu        sync.Mutex
+	report    benchReport
+	latencies []time.Duration
+}
+
+// runBenchAgents runs one goroutine per agent and returns at the last
+// completion, with the latencies of every successful lease. The agents
+// still polling then end when the server drains.
+func runBenchAgents(clients []modsweepv1.CoordinatorServiceClient, ids []string, trials int,
+	chain bool,
+) (benchReport, []time.Duration) {
+	run := &benchRun{trials: int64(trials), start: time.Now(), finished: make(chan struct{})}
+	for i := range clients {
+		go run.agent(clients[i], ids[i], chain)
+	}
+	<-run.finished
+
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	return run.report, slices.Clone(run.latencies)
+}
+
+func (r *benchRun) record(latency time.Duration) {
+	r.mu.Lock()
+	r.latencies = append(r.latencies, latency)
+	r.mu.Unlock()
+}
+
+func (r *benchRun) fail(err error) {
+	r.mu.Lock()
+	if len(r.report.Errors) < 10 {
+		r.report.Errors = append(r.report.Errors, err.Error())
+	}
+	r.mu.Unlock()
+}
+
+// agent leases and completes trials until LeaseTrial finds none.
+func (r *benchRun) agent(client modsweepv1.CoordinatorServiceClient, id string, chain bool) {
 	result := &modsweepv1.TrialResult{
 		Metrics:    &modsweepv1.Metrics{Performance: 0.9, ActiveNeurons: 12, WiringLength: 40},
 		ResultJson: []byte(`{"measures":{"performance":0.9,"active_neurons":12}}`),
 	}
-
-	// Agents run until the trials run out; the clock stops at the last
-	// completion, and Drain then ends the polls still waiting.
-	var completed atomic.Int64
-	finished := make(chan time.Time, 1)
-	latencies := make([][]time.Duration, agents)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range agents {
-		wg.Go(func() {
-			<-start
-			var next *modsweepv1.LeaseTrialResponse
-			for {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				resp := next
-				if resp == nil {
-					t0 := time.Now()
-					var err error
-					resp, err = clients[i].LeaseTrial(ctx, &modsweepv1.LeaseTrialRequest{AgentId: ids[i]})
-					latencies[i] = append(latencies[i], time.Since(t0))
-					if err != nil {
-						b.Errorf("lease: %v", err)
-					}
-					if err != nil || !resp.GetFound() {
-						cancel()
-						return
-					}
-				}
-				t0 := time.Now()
-				out, err := clients[i].CompleteTrial(ctx, &modsweepv1.CompleteTrialRequest{
-					AgentId: ids[i], Lease: resp.GetLease(), Result: result, LeaseNext: chain,
-				})
-				if chain {
-					latencies[i] = append(latencies[i], time.Since(t0))
-				}
-				cancel()
-				if err != nil || out.GetOutcome() != modsweepv1.Outcome_OUTCOME_ACCEPTED {
-					b.Errorf("complete: %v %v", out.GetOutcome(), err)
-					return
-				}
-				if completed.Add(1) == int64(b.N) {
-					finished <- time.Now()
-				}
-				next = nil
-				if out.GetNext().GetFound() {
-					next = out.GetNext()
-				}
+	var next *modsweepv1.LeaseTrialResponse
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		resp := next
+		if resp == nil {
+			t0 := time.Now()
+			var err error
+			resp, err = client.LeaseTrial(ctx, &modsweepv1.LeaseTrialRequest{AgentId: id})
+			if err != nil {
+				r.fail(fmt.Errorf("lease: %w", err))
 			}
+			if err != nil || !resp.GetFound() {
+				cancel()
+				return
+			}
+			r.record(time.Since(t0))
+		}
+		t0 := time.Now()
+		out, err := client.CompleteTrial(ctx, &modsweepv1.CompleteTrialRequest{
+			AgentId: id, Lease: resp.GetLease(), Result: result, LeaseNext: chain,
 		})
+		cancel()
+		if err != nil || out.GetOutcome() != modsweepv1.Outcome_OUTCOME_ACCEPTED {
+			r.fail(fmt.Errorf("complete: outcome %v: %w", out.GetOutcome(), err))
+			return
+		}
+		if chain {
+			r.record(time.Since(t0))
+		}
+		if r.completed.Add(1) == r.trials {
+			r.mu.Lock()
+			r.report.Elapsed = time.Since(r.start)
+			r.mu.Unlock()
+			close(r.finished)
+		}
+		next = nil
+		if out.GetNext().GetFound() {
+			next = out.GetNext()
+		}
 	}
-
-	b.ResetTimer()
-	cpu0 := processCPU()
-	t0 := time.Now()
-	close(start)
-	var elapsed time.Duration
-	select {
-	case end := <-finished:
-		elapsed = end.Sub(t0)
-	case <-time.After(10 * time.Minute):
-		b.Fatalf("only %d of %d trials completed in 10 minutes", completed.Load(), b.N)
-	}
-	cpu := processCPU() - cpu0
-	b.StopTimer()
-	c.Drain()
-	wg.Wait()
-	logCommitStats(b, c)
-
-	all := slices.Concat(latencies...)
-	slices.Sort(all)
-	if len(all) == 0 {
-		return
-	}
-	quantile := func(q float64) float64 {
-		return float64(all[int(q*float64(len(all)-1))]) / float64(time.Millisecond)
-	}
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "roundtrips/s")
-	b.ReportMetric(quantile(0.50), "p50-lease-ms")
-	b.ReportMetric(quantile(0.99), "p99-lease-ms")
-	// CPU per round trip, client and server together, is the figure that
-	// stays comparable when other processes share the cores.
-	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/roundtrip")
 }
 
 // processCPU returns the user plus system CPU time of this process.
