@@ -117,8 +117,9 @@ func (a *agent) sendUnspooled(ctx context.Context, req proto.Message, log hclog.
 	}
 }
 
-// deliverLoop sends the spool's reports, oldest first, until slotsDone is
-// closed and the spool is empty, or until ctx ends.
+// deliverLoop sends the spool's reports in file name order until slotsDone
+// is closed and the spool is empty, or until ctx ends. It skips the files
+// that a slot is sending itself.
 func (a *agent) deliverLoop(ctx context.Context, slotsDone <-chan struct{}) {
 	done := false
 	for {
@@ -175,6 +176,7 @@ func (a *agent) deliver(ctx context.Context, path string) error {
 			a.logOutcome(msg, outcome, log)
 			if err := a.spool.remove(path); err != nil {
 				log.Error("delivered report not removed from the spool; it will be sent again", keyError, err)
+				return sleep(ctx, a.cfg.retry.Max)
 			}
 			return nil
 		}

@@ -68,7 +68,7 @@ func (s *spool) putFail(req *modsweepv1.FailTrialRequest) (string, error) {
 
 // spoolName names the file of a lease's report: one file per attempt.
 func spoolName(l *modsweepv1.Lease) string {
-	return fmt.Sprintf("%s.%d", safeFileName(l.GetTrialId()), l.GetEpoch())
+	return fmt.Sprintf("%s.%s.%d", safeFileName(l.GetSweepId()), safeFileName(l.GetTrialId()), l.GetEpoch())
 }
 
 // put writes msg atomically: into a temporary file that is synced, then
@@ -125,7 +125,7 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// list returns the paths of the stored reports, oldest name first.
+// list returns the paths of the stored reports in name order.
 func (s *spool) list() ([]string, error) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
