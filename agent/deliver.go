@@ -18,9 +18,8 @@ import (
 const reportTimeout = 30 * time.Second
 
 // reportComplete stores the result in the spool, then sends it once from
-// the slot. When the slot goes on polling, the call also asks for the next
-// lease (lease_next), which reportComplete returns if the coordinator
-// granted one. When that one call fails, the deliverer retries the spool
+// the slot. When the slot goes on polling, the call sets lease_next, and
+// reportComplete returns the next lease if the coordinator granted one. When that one call fails, the deliverer retries the spool
 // file. A result that cannot be encoded fails the trial instead.
 func (a *agent) reportComplete(ctx context.Context, lease *modsweepv1.Lease, result *core.Result,
 	log hclog.Logger) *modsweepv1.LeaseTrialResponse {
