@@ -41,7 +41,9 @@ type Config struct {
 	// never.
 	IdleExit time.Duration
 	// SpoolDir keeps finished results until the coordinator acknowledges
-	// them. Default: DefaultSpoolDir(Name).
+	// them. Default: DefaultSpoolDir(Name). Agents that share a folder
+	// deliver each other's reports, which is safe because a repeated report
+	// gets a final outcome.
 	SpoolDir string
 	// Grace is how long running trials may go on after ctx is cancelled
 	// before they are stopped and their leases released. Default: 30s. A

@@ -101,7 +101,7 @@ func (f *fakeCoordinator) wakeLocked() {
 
 // start serves the fake on addr ("127.0.0.1:0" picks a port) and stops it
 // at the end of the test.
-func (f *fakeCoordinator) start(t *testing.T, addr string) {
+func (f *fakeCoordinator) start(t testing.TB, addr string) {
 	t.Helper()
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
