@@ -90,11 +90,12 @@ func requireBinaries(t *testing.T) {
 
 // proc is a running child process whose output goes to a log file.
 type proc struct {
-	name string
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
-	err  error
+	name  string
+	cmd   *exec.Cmd
+	log   string
+	spool string // spool folder of an agent
+	done  chan struct{}
+	err   error
 }
 
 // start runs the built command bin with args as the process called name,
@@ -234,9 +235,18 @@ func (c *cluster) startCoordinator() {
 // join starts an agent process called name with one slot.
 func (c *cluster) join(name string, extra ...string) *proc {
 	c.t.Helper()
+	spool := filepath.Join(c.t.TempDir(), "spool")
 	args := append([]string{"join", c.addr, "--name", name, "--workers", "1",
-		"--spool", filepath.Join(c.t.TempDir(), "spool"), "--grace", "2s", "--log-level", "debug"}, extra...)
-	return start(c.t, "agent", "agent-"+name, args...)
+		"--spool", spool, "--grace", "2s", "--log-level", "debug"}, extra...)
+	p := start(c.t, "agent", "agent-"+name, args...)
+	p.spool = spool
+	return p
+}
+
+// spooled returns the reports waiting in the agent's spool folder.
+func (p *proc) spooled() []string {
+	matches, _ := filepath.Glob(filepath.Join(p.spool, "*.complete"))
+	return matches
 }
 
 // submit runs "sweep submit" on spec and returns the sweep id.

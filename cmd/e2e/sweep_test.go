@@ -99,13 +99,20 @@ func TestSweep_CoordinatorKilledAndRestarted(t *testing.T) {
 		return done >= 1 && running >= 1
 	})
 	c.coord.kill()
-	time.Sleep(time.Second) // trials that finish now wait in the agents' spools
+
+	// A trial that finishes during the outage waits in its agent's spool.
+	waitFor(t, 20*time.Second, "a result in an agent's spool", func() bool {
+		return len(a.spooled())+len(b.spooled()) > 0
+	})
 	c.startCoordinator()
 
 	c.waitDone(id, 60*time.Second)
 	for _, p := range []*proc{a, b} {
 		if code := p.wait(t, 30*time.Second); code != 0 {
 			t.Errorf("%s exited with %d, want 0", p.name, code)
+		}
+		if left := p.spooled(); len(left) > 0 {
+			t.Errorf("%s left %v in its spool", p.name, left)
 		}
 	}
 	checkExactlyOnce(t, c.trials(id), 6)
