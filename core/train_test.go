@@ -14,10 +14,10 @@ func smallConfig() Config {
 	cfg := Default()
 	cfg.Tasks = []string{"fdgo", "reactgo"}
 	cfg.Hidden, cfg.GridRows, cfg.GridCols = 16, 4, 4
-	cfg.BatchSize = 16
+	cfg.BatchSize = 8
 	cfg.Steps = 20
 	cfg.EvalEvery = 10
-	cfg.EvalTrials = 40
+	cfg.EvalTrials = 32
 	return cfg
 }
 
@@ -100,7 +100,6 @@ func TestTrainFillsResult(t *testing.T) {
 
 func TestTrainPenaltyShrinksWeights(t *testing.T) {
 	cfg := smallConfig()
-	cfg.Steps = 40
 	plain, err := Train(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
