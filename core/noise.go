@@ -11,8 +11,8 @@ import (
 // noiseGen draws Gaussian noise from a PCG stream with the Box–Muller
 // transform: each 64-bit PCG output supplies the 24-bit uniforms for half of
 // one pair of draws. The AVX2 kernel makes the draws where the CPU has it,
-// boxMullerScalar elsewhere; the two agree to float32 rounding, so a trial
-// reproduces bit for bit only on machines with the same path.
+// and boxMullerScalar elsewhere. The two agree only to float32 rounding, so a
+// trial reproduces bit for bit only on machines that take the same path.
 //
 // Noise drawn this way never exceeds 5.77 standard deviations (see
 // kernel.BoxMuller), which the noise of a training step does not miss.

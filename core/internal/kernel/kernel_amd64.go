@@ -7,9 +7,9 @@ import "golang.org/x/sys/cpu"
 // Available reports whether the CPU runs the kernels (AVX2 and FMA).
 var Available = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// Kernel4x16 adds to the 4×16 block of C at c (row stride ldc) the product
-// of the 4×k block of A, whose entry (i, p) is at a[i·aRow + p·aK], with the
-// k×16 block of B at b (row stride ldb). Strides are in elements, and k
+// Kernel4x16 adds the product of a 4×k block of A and a k×16 block of B to
+// the 4×16 block of C at c (row stride ldc). Entry (i, p) of the A block is
+// at a[i·aRow + p·aK], and the B block starts at b (row stride ldb). Strides are in elements, and k
 // must be at least 1. Each entry of C sums its k products in order.
 //
 //go:noescape
