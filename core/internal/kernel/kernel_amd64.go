@@ -9,8 +9,9 @@ var Available = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // Kernel4x16 adds the product of a 4×k block of A and a k×16 block of B to
 // the 4×16 block of C at c (row stride ldc). Entry (i, p) of the A block is
-// at a[i·aRow + p·aK], and the B block starts at b (row stride ldb). Strides are in elements, and k
-// must be at least 1. Each entry of C sums its k products in order.
+// at a[i·aRow + p·aK], and the B block starts at b (row stride ldb).
+// Strides are in elements, and k must be at least 1. Each entry of C sums
+// its k products in order.
 //
 //go:noescape
 func Kernel4x16(k int, a *float32, aRow, aK int, b *float32, ldb int, c *float32, ldc int)
