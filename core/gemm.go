@@ -16,8 +16,8 @@ func newGemmer[F float]() gemmer[F] {
 	var zero F
 	switch any(zero).(type) {
 	case float32:
-		return any(gemm32{scratch: new(sgemmScratch)}).(gemmer[F])
+		return any(newGemm32()).(gemmer[F])
 	default:
-		return any(gemm64{}).(gemmer[F])
+		return any(newGemm64()).(gemmer[F])
 	}
 }

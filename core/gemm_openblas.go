@@ -17,9 +17,9 @@ const BLASBackend = "openblas"
 // an agent runs as many trials in parallel as it has worker slots.
 func init() { C.openblas_set_num_threads(1) }
 
-type gemm32 struct {
-	scratch *sgemmScratch // unused: OpenBLAS needs no work buffers
-}
+type gemm32 struct{}
+
+func newGemm32() gemm32 { return gemm32{} }
 
 func (gemm32) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -33,6 +33,8 @@ func (gemm32) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32,
 }
 
 type gemm64 struct{}
+
+func newGemm64() gemm64 { return gemm64{} }
 
 func (gemm64) gemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int,
 	b []float64, ldb int, beta float64, c []float64, ldc int) {

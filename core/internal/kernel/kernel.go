@@ -1,5 +1,5 @@
-// Package kernel holds the AVX2/FMA assembly kernels of the float32
-// trainer: a 4×16 GEMM micro-kernel and vectorised softplus and sigmoid.
+// Package kernel holds the AVX2/FMA assembly kernels of the trainer: GEMM micro-kernels for float32 and float64, and vectorised
+// softplus, leak, sigmoid and Box–Muller noise for float32.
 // It is a package of its own because Go assembly cannot sit in a package
 // that uses cgo, as core does in its openblas build.
 //

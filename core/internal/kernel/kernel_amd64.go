@@ -21,6 +21,16 @@ func Kernel4x16(k int, a *float32, aRow, aK int, b *float32, ldb int, c *float32
 //go:noescape
 func Kernel6x16(k int, a *float32, aRow, aK int, b *float32, ldb int, c *float32, ldc int)
 
+// Kernel4x8D is Kernel4x16 for float64 and a 4×8 block of C.
+//
+//go:noescape
+func Kernel4x8D(k int, a *float64, aRow, aK int, b *float64, ldb int, c *float64, ldc int)
+
+// Kernel6x8D is Kernel4x16 for float64 and a 6×8 block of C.
+//
+//go:noescape
+func Kernel6x8D(k int, a *float64, aRow, aK int, b *float64, ldb int, c *float64, ldc int)
+
 // Softplus sets r[i] = ln(1+e^{z[i]}) and df[i] = sigmoid(z[i]) for i < n,
 // 8 lanes at a time in float32 arithmetic, to about 2e-7 relative. n must
 // be a multiple of 8. A NaN in z gives NaN in r. Below z = -87 the exponential

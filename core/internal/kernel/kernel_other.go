@@ -11,6 +11,12 @@ func Kernel4x16(k int, a *float32, aRow, aK int, b *float32, ldb int, c *float32
 // Kernel6x16 does nothing on this architecture.
 func Kernel6x16(k int, a *float32, aRow, aK int, b *float32, ldb int, c *float32, ldc int) {}
 
+// Kernel4x8D does nothing on this architecture.
+func Kernel4x8D(k int, a *float64, aRow, aK int, b *float64, ldb int, c *float64, ldc int) {}
+
+// Kernel6x8D does nothing on this architecture.
+func Kernel6x8D(k int, a *float64, aRow, aK int, b *float64, ldb int, c *float64, ldc int) {}
+
 // Softplus does nothing on this architecture.
 func Softplus(z, r, df *float32, n int) {}
 

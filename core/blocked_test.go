@@ -9,26 +9,37 @@ import (
 	"github.com/modsweep/modsweep/core/internal/kernel"
 )
 
-func TestSgemmBlockedMatchesNaive(t *testing.T) {
+func TestGemmBlockedMatchesNaive(t *testing.T) {
 	if !kernel.Available {
 		t.Skip("no AVX2/FMA kernel in this build or on this CPU")
 	}
+	t.Run("float32", func(t *testing.T) { checkGemmShapes[float32](t, 1e-5) })
+	t.Run("float64", func(t *testing.T) { checkGemmShapes[float64](t, 1e-13) })
+}
+
+// checkGemmShapes compares gemmBlocked with a float64 triple loop on shapes
+// that hit every edge: row counts that leave 0 to 3 rows to scalar code and
+// column counts that are and are not multiples of both kernel widths.
+func checkGemmShapes[F float](t *testing.T, eps float64) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	shapes := [][3]int{{4, 16, 1}, {8, 32, 300}, {7, 33, 5}, {85, 64, 513}, {3, 15, 9}, {64, 48, 64}, {6, 16, 3}, {10, 17, 7}, {13, 48, 260}, {128, 33, 40}}
+	shapes := [][3]int{
+		{4, 16, 1}, {8, 32, 300}, {7, 33, 5}, {85, 64, 513}, {3, 15, 9},
+		{64, 48, 64}, {6, 16, 3}, {10, 17, 7}, {13, 48, 260}, {128, 33, 40}, {6, 8, 2}, {5, 12, 11},
+	}
 	for _, s := range shapes {
 		m, n, k := s[0], s[1], s[2]
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
-				for _, beta := range []float32{0, 1} {
+				for _, beta := range []F{0, 1} {
 					name := fmt.Sprintf("m=%d/n=%d/k=%d/tA=%v/tB=%v/beta=%v", m, n, k, tA, tB, beta)
-					checkSgemm(t, name, rng, tA, tB, m, n, k, beta)
+					checkGemm(t, name, rng, tA, tB, m, n, k, beta, eps)
 				}
 			}
 		}
 	}
 }
 
-func checkSgemm(t *testing.T, name string, rng *rand.Rand, tA, tB bool, m, n, k int, beta float32) {
+func checkGemm[F float](t *testing.T, name string, rng *rand.Rand, tA, tB bool, m, n, k int, beta F, eps float64) {
 	t.Helper()
 	// Leading dimensions wider than the matrices catch stride mistakes.
 	lda, ldb, ldc := k+3, n+2, n+5
@@ -38,16 +49,17 @@ func checkSgemm(t *testing.T, name string, rng *rand.Rand, tA, tB bool, m, n, k 
 	if tB {
 		ldb = k + 2
 	}
-	rows := func(r, ld int) []float32 {
-		s := make([]float32, r*ld)
+	rows := func(r, ld int) []F {
+		s := make([]F, r*ld)
 		for i := range s {
-			s[i] = float32(rng.NormFloat64())
+			s[i] = F(rng.NormFloat64())
 		}
 		return s
 	}
 	a := rows(max(m, k), lda)
 	b := rows(max(n, k), ldb)
 	c := rows(m, ldc)
+
 	want := make([]float64, len(c))
 	for i := range m {
 		for j := range n {
@@ -65,11 +77,11 @@ func checkSgemm(t *testing.T, name string, rng *rand.Rand, tA, tB bool, m, n, k 
 			want[i*ldc+j] = sum
 		}
 	}
-	var scratch sgemmScratch
-	if !sgemmBlocked(tA, tB, m, n, k, a, lda, b, ldb, beta, c, ldc, &scratch) {
+
+	if !gemmBlocked(tA, tB, m, n, k, a, lda, b, ldb, beta, c, ldc, newGemmScratch[F]()) {
 		t.Fatalf("%s: kernel declined", name)
 	}
-	tol := 1e-5 * math.Sqrt(float64(k)) * 4
+	tol := 4 * eps * math.Sqrt(float64(k))
 	for i := range m {
 		for j := range n {
 			if d := math.Abs(float64(c[i*ldc+j]) - want[i*ldc+j]); d > tol {
@@ -120,10 +132,10 @@ func BenchmarkSgemm(b *testing.B) {
 			a := make([]float32, s.m*s.k)
 			bm := make([]float32, s.k*s.n)
 			c := make([]float32, s.m*s.n)
-			var scratch sgemmScratch
+			scratch := newGemmScratch[float32]()
 			cpuStart := processCPUTime()
 			for b.Loop() {
-				sgemmBlocked(s.transA, false, s.m, s.n, s.k, a, lda, bm, s.n, 0, c, s.n, &scratch)
+				gemmBlocked(s.transA, false, s.m, s.n, s.k, a, lda, bm, s.n, 0, c, s.n, scratch)
 			}
 			flops := 2 * float64(s.m*s.n*s.k) * float64(b.N)
 			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
