@@ -4,7 +4,8 @@ package kernel
 
 import "golang.org/x/sys/cpu"
 
-// Available reports whether the CPU runs the kernels (AVX2 and FMA).
+// Available reports whether the CPU runs the kernels (AVX2 and FMA). Tests
+// set it to false to run the scalar and gonum paths that other CPUs take.
 var Available = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // Kernel4x16 adds the product of a 4×k block of A and a k×16 block of B to
