@@ -66,8 +66,10 @@ func runLocal(ctx context.Context, e *env, args []string) error {
 	if *verbose {
 		level = hclog.Info
 	}
-	logger := e.logger.ResetNamed("local")
-	logger.SetLevel(level)
+	// Log lines and the agents' redrawn progress lines share stderr, so
+	// both go through one console that keeps them apart.
+	console := agent.NewConsole(e.stderr)
+	logger := hclog.New(&hclog.LoggerOptions{Name: "local", Level: level, Output: console})
 
 	// The embedded coordinator listens on a loopback port of its own, so the
 	// local agents take exactly the path that remote agents take.
@@ -103,7 +105,7 @@ func runLocal(ctx context.Context, e *env, args []string) error {
 		sub.GetSweepId(), sub.GetName(), len(trials), sub.GetTrials()-sub.GetNewTrials(), *workers, *dataDir)
 
 	start := time.Now()
-	if err := runUntilDone(ctx, e, client, sub.GetSweepId(), addr, *workers, *dataDir, logger); err != nil {
+	if err := runUntilDone(ctx, console, client, sub.GetSweepId(), addr, *workers, *dataDir, logger); err != nil {
 		return err
 	}
 	if ctx.Err() != nil {
@@ -123,7 +125,7 @@ func runLocal(ctx context.Context, e *env, args []string) error {
 
 // runUntilDone runs local agents until no trial of the sweep is pending or
 // leased, or until ctx is cancelled.
-func runUntilDone(ctx context.Context, e *env, client pb.CoordinatorServiceClient, sweepID, addr string,
+func runUntilDone(ctx context.Context, console io.Writer, client pb.CoordinatorServiceClient, sweepID, addr string,
 	workers int, dataDir string, logger hclog.Logger) error {
 	status, err := client.GetSweep(ctx, &pb.GetSweepRequest{SweepId: sweepID})
 	if err != nil {
@@ -144,7 +146,7 @@ func runUntilDone(ctx context.Context, e *env, client pb.CoordinatorServiceClien
 			SpoolDir: filepath.Join(dataDir, "spool"),
 			Grace:    2 * time.Second,
 			Logger:   logger.Named("agent"),
-			Progress: e.stderr,
+			Progress: console,
 			Train:    core.Train,
 		})
 	}()
@@ -154,7 +156,7 @@ func runUntilDone(ctx context.Context, e *env, client pb.CoordinatorServiceClien
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	watchErr := make(chan error, 1)
-	go func() { watchErr <- watchUntilDone(watchCtx, client, sweepID) }()
+	go func() { watchErr <- watchUntilDone(watchCtx, console, client, sweepID) }()
 
 	var aerr, werr error
 	select {
@@ -177,11 +179,15 @@ func runUntilDone(ctx context.Context, e *env, client pb.CoordinatorServiceClien
 	return nil
 }
 
-func watchUntilDone(ctx context.Context, client pb.CoordinatorServiceClient, sweepID string) error {
+// watchUntilDone follows the sweep until it is done, writing a line to out
+// each time another trial finishes.
+func watchUntilDone(ctx context.Context, out io.Writer, client pb.CoordinatorServiceClient, sweepID string) error {
 	stream, err := client.WatchSweep(ctx, &pb.WatchSweepRequest{SweepId: sweepID})
 	if err != nil {
 		return fmt.Errorf("watch sweep: %w", err)
 	}
+	finished := int64(-1)
+	start := time.Now()
 	for {
 		msg, err := stream.Recv()
 		if err != nil {
@@ -190,7 +196,14 @@ func watchUntilDone(ctx context.Context, client pb.CoordinatorServiceClient, swe
 			}
 			return fmt.Errorf("watch sweep: %w", err)
 		}
-		if done(msg.GetSweep()) {
+		s := msg.GetSweep()
+		c := s.GetCounts()
+		if n := c["succeeded"] + c["failed"] + c["cancelled"]; n != finished {
+			finished = n
+			fmt.Fprintf(out, "%s  %d of %d trials finished (%d succeeded, %d failed)\n",
+				time.Since(start).Round(time.Second), n, s.GetTotal(), c["succeeded"], c["failed"])
+		}
+		if done(s) {
 			return nil
 		}
 	}
