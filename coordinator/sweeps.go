@@ -53,7 +53,7 @@ func sweepID(name string, trials []trialSpec) string {
 //
 // A new sweep copies the results of trials that succeeded in an earlier
 // sweep of the same name, so extending a file reruns nothing, and it stops
-// those earlier sweeps, which it replaces. Submitting a stored sweep again
+// those earlier sweeps that still have work, because it replaces them. Submitting a stored sweep again
 // sets a stopped or cancelled sweep running and requeues its cancelled
 // trials.
 func (c *Coordinator) submit(sub submission) (submitResult, error) {
@@ -122,7 +122,7 @@ func (c *Coordinator) submit(sub submission) (submitResult, error) {
 
 	var stopped []string
 	for _, old := range c.order {
-		if old.rec.Name == sub.name && old.rec.State == sweepRunning {
+		if old.rec.Name == sub.name && old.state() == sweepRunning {
 			old.rec.State = sweepStopped
 			ws = append(ws, sweepWrite(old))
 			stopped = append(stopped, old.rec.ID)
