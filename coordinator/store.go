@@ -81,6 +81,10 @@ func openStore(path string, lockTimeout time.Duration) (*bolt.DB, error) {
 		Timeout:        lockTimeout,
 		NoFreelistSync: true,
 		FreelistType:   bolt.FreelistMapType,
+		// Map 256 MiB of address space from the start: each remap as the
+		// file grows re-reads every cached node and blocks readers. The
+		// file itself still grows only as data is written.
+		InitialMmapSize: 256 << 20,
 	}
 	db, err := bolt.Open(path, 0o600, opts)
 	switch {
