@@ -32,7 +32,7 @@ import (
 // connection, against a bbolt file with the default fsync on every commit.
 // The agents run in a child process (this test binary, in
 // TestBenchAgents), so the server's CPU time can be measured apart from
-// theirs; both share the machine's cores.
+// theirs. Both processes share the machine's cores.
 //
 // One op is one trial's round trip. In mode=poll an agent calls LeaseTrial
 // and then CompleteTrial, and the lease latency is the client-side time of

@@ -118,14 +118,14 @@ func initSchema(tx *bolt.Tx) error {
 			return nil
 		})
 		if !empty {
-			return fmt.Errorf("%w: the file has buckets but no %q bucket; pass a different "+
-				"--data path", ErrNotModsweepDatabase, bucketMeta)
+			return fmt.Errorf("%w: the file has buckets but no %q bucket, so another program "+
+				"wrote it: pass a different --data path", ErrNotModsweepDatabase, bucketMeta)
 		}
 		return createSchema(tx)
 	}
 
 	if magic := meta.Get(keyMagic); !bytes.Equal(magic, []byte(magicValue)) {
-		return fmt.Errorf("%w: marker is %q, expected %q; pass a different --data path",
+		return fmt.Errorf("%w: marker is %q, expected %q: pass a different --data path",
 			ErrNotModsweepDatabase, magic, magicValue)
 	}
 	version, err := strconv.Atoi(string(meta.Get(keySchema)))
@@ -139,7 +139,7 @@ func initSchema(tx *bolt.Tx) error {
 	}
 	for _, name := range topBuckets {
 		if tx.Bucket(name) == nil {
-			return fmt.Errorf("%w: bucket %q is missing; restore the file from a backup",
+			return fmt.Errorf("%w: bucket %q is missing: restore the file from a backup",
 				ErrNotModsweepDatabase, name)
 		}
 	}
@@ -212,12 +212,12 @@ func (w write) apply(tx *bolt.Tx) error {
 	}
 	if value == nil {
 		if err := b.Delete([]byte(w.key)); err != nil {
-			return fmt.Errorf("delete %s/%s/%s: %w", w.top, w.sweep, w.key, err)
+			return fmt.Errorf("delete %s/%s/%q: %w", w.top, w.sweep, w.key, err)
 		}
 		return nil
 	}
 	if err := b.Put([]byte(w.key), value); err != nil {
-		return fmt.Errorf("write %s/%s/%s: %w", w.top, w.sweep, w.key, err)
+		return fmt.Errorf("write %s/%s/%q: %w", w.top, w.sweep, w.key, err)
 	}
 	return nil
 }
