@@ -31,8 +31,8 @@ type network[F float] struct {
 	t, b int // shape of the current batch
 
 	// x holds the inputs with input noise (rows × nIn). z holds the recurrent
-	// noise before forward, the pre-activations during it and dL/dz after
-	// backward (rows × n). r holds the rates, df the activation's slope f'(z)
+	// noise before forward, the pre-activations without Brec during it and
+	// dL/dz after backward (rows × n). r holds the rates, df the activation's slope f'(z)
 	// and dr dL/dr (rows × n). y holds the outputs and dy dL/d(logit)
 	// (rows × nOut).
 	x, z, r, df, dr, y, dy []F
@@ -141,9 +141,10 @@ func (nw *network[F]) forward() {
 	}
 }
 
-// activate adds Brec to the pre-activations z of one time step and computes
-// the rates r = (1-alpha)·prev + alpha·f(z) and slopes df = f'(z). prev is
-// nil at the first step.
+// activate computes, from the pre-activations z of one time step without
+// Brec, the rates r = (1-alpha)·prev + alpha·f(z + Brec) and the slopes
+// df = f'(z + Brec). prev is nil at the first step. The scalar path adds
+// Brec to z in place, the AVX2 path does not write z.
 func (nw *network[F]) activate(z, prev, r, df []F) {
 	n := nw.n
 	keep := 1 - nw.alpha
