@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Reference loss and gradients of the leaky RNN, computed with PyTorch autograd.
 
-Written against PyTorch 1.13.1 (Debian 12's python3-torch 1.13.1+dfsg-4) and
-NumPy 1.24; run with the system interpreter:
+Written against PyTorch 1.13.1 (Debian 12's python3-torch 1.13.1+dfsg-4,
+whose torch.__version__ reads "1.13.0a0", as the JSON records) and NumPy
+1.24.2; run with the system interpreter:
 
     /usr/bin/python3 core/testdata/torch_crosscheck.py > core/testdata/torch_crosscheck.json
 
