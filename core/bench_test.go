@@ -36,9 +36,14 @@ func syntheticBatch(t, b int, seed uint64) *task.Batch {
 // benchTrainStep times one training step (forward, BPTT, Adam) of the
 // reference shape: 85 inputs, n hidden units, 33 outputs, batch 64, 100 time
 // steps, softplus, with noise.
-func benchTrainStep[F float](b *testing.B, n, rows, cols int) {
+func benchTrainStep[F float](b *testing.B, n, rows, cols int, penalty bool) {
 	cfg := Default()
 	cfg.Hidden, cfg.GridRows, cfg.GridCols = n, rows, cols
+	if penalty {
+		// BIMT's distance-weighted penalty and its gradient at every step;
+		// the first swap round would come at step 200.
+		cfg.Regularizer, cfg.Lambda = RegBIMT, 1e-4
+	}
 	batch := syntheticBatch(100, 64, 1)
 	before := liveHeap()
 	tr, err := newTrainer[F](cfg)
@@ -89,12 +94,18 @@ var benchSizes = []struct{ n, rows, cols int }{{64, 8, 8}, {128, 8, 16}, {256, 1
 
 func BenchmarkTrainStep(b *testing.B) {
 	for _, s := range benchSizes {
-		b.Run(fmt.Sprintf("N=%d", s.n), func(b *testing.B) { benchTrainStep[float32](b, s.n, s.rows, s.cols) })
+		b.Run(fmt.Sprintf("N=%d", s.n), func(b *testing.B) { benchTrainStep[float32](b, s.n, s.rows, s.cols, false) })
+	}
+}
+
+func BenchmarkTrainStepPenalty(b *testing.B) {
+	for _, s := range benchSizes {
+		b.Run(fmt.Sprintf("N=%d", s.n), func(b *testing.B) { benchTrainStep[float32](b, s.n, s.rows, s.cols, true) })
 	}
 }
 
 func BenchmarkTrainStepFloat64(b *testing.B) {
 	for _, s := range benchSizes {
-		b.Run(fmt.Sprintf("N=%d", s.n), func(b *testing.B) { benchTrainStep[float64](b, s.n, s.rows, s.cols) })
+		b.Run(fmt.Sprintf("N=%d", s.n), func(b *testing.B) { benchTrainStep[float64](b, s.n, s.rows, s.cols, false) })
 	}
 }
