@@ -233,8 +233,9 @@ func (c *Coordinator) Close() error {
 }
 
 // Drain makes waiting and later LeaseTrial calls return found = false at
-// once, so that a graceful gRPC stop need not wait out the poll hold.
-// Reports and heartbeats are still served until Close.
+// once and ends WatchSweep streams, so that a graceful gRPC stop need not
+// wait out the poll hold or the watchers. Reports and heartbeats are still
+// served until Close.
 func (c *Coordinator) Drain() {
 	c.drainOnce.Do(func() { close(c.drain) })
 }

@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -246,5 +247,33 @@ func TestWatchSweep_SendsChanges(t *testing.T) {
 		if msg.GetSweep().GetCounts()["succeeded"] == 1 {
 			break
 		}
+	}
+}
+
+func TestDrain_EndsWatchStreams(t *testing.T) {
+	e := startEnv(t, Config{WatchInterval: time.Minute})
+	sub := e.submit("drainwatch", 1)
+	stream, err := e.client.WatchSweep(ctxTimeout(t, 10*time.Second), &modsweepv1.WatchSweepRequest{
+		SweepId: sub.GetSweepId(),
+	})
+	if err != nil {
+		t.Fatalf("watch: %v", err)
+	}
+	if _, err := stream.Recv(); err != nil {
+		t.Fatalf("first watch message: %v", err)
+	}
+	e.c.Drain()
+	done := make(chan error, 1)
+	go func() {
+		_, err := stream.Recv()
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, io.EOF) {
+			t.Errorf("watch after drain: %v, want the stream to end with EOF", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Errorf("watch stream still open 3s after Drain")
 	}
 }

@@ -238,6 +238,10 @@ func (c *Coordinator) WatchSweep(req *modsweepv1.WatchSweepRequest,
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-c.drain:
+			// The server is stopping; end the stream so a graceful stop
+			// need not wait for the client to hang up.
+			return nil
 		case <-sum.changeWait:
 		case <-ticker.C:
 		}
