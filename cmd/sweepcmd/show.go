@@ -111,11 +111,9 @@ func writeTrial(w io.Writer, rec *pb.TrialRecord, res *core.Result) error {
 	}
 
 	fmt.Fprintln(w, "\nconfiguration:")
-	var pretty bytes.Buffer
-	if err := json.Indent(&pretty, t.GetConfigJson(), "  ", "  "); err != nil {
-		pretty.Write(t.GetConfigJson())
+	if err := writeConfig(w, t.GetConfigJson()); err != nil {
+		return err
 	}
-	fmt.Fprintf(w, "  %s\n", pretty.String())
 
 	if res != nil {
 		m := res.Measures
@@ -161,4 +159,32 @@ func writeJSON(w io.Writer, v any) error {
 		return fmt.Errorf("encode json: %w", err)
 	}
 	return nil
+}
+
+// writeConfig prints a trial configuration as aligned "field value" lines
+// in the order of the JSON object.
+func writeConfig(w io.Writer, configJSON []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(configJSON))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		fmt.Fprintf(w, "  %s\n", configJSON)
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("decode trial configuration: %w", err)
+		}
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return fmt.Errorf("decode trial configuration field %v: %w", key, err)
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, value); err != nil {
+			return fmt.Errorf("decode trial configuration field %v: %w", key, err)
+		}
+		fmt.Fprintf(tw, "  %v\t%s\n", key, compact.String())
+	}
+	return tw.Flush()
 }
