@@ -66,9 +66,13 @@ func runLocal(ctx context.Context, e *env, args []string) error {
 	if *verbose {
 		level = hclog.Info
 	}
-	// Log lines and the agents' redrawn progress lines share stderr, so
-	// both go through one console that keeps them apart.
-	console := agent.NewConsole(e.stderr)
+	// On a terminal, log lines and the agents' redrawn progress lines share
+	// stderr, so both go through one console that keeps them apart.
+	// Elsewhere the agents write plain periodic progress lines.
+	var console io.Writer = e.stderr
+	if isTerminal(e.stderr) {
+		console = agent.NewConsole(e.stderr)
+	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: "local", Level: level, Output: console})
 
 	// The embedded coordinator listens on a loopback port of its own, so the
@@ -207,4 +211,14 @@ func watchUntilDone(ctx context.Context, out io.Writer, client pb.CoordinatorSer
 			return nil
 		}
 	}
+}
+
+// isTerminal reports whether w is a character device such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
