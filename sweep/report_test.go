@@ -242,3 +242,30 @@ func TestReportPlotErrors(t *testing.T) {
 		t.Errorf("Plot without finished trials error = %v, want ErrNothingToPlot", err)
 	}
 }
+
+func TestReportEmptySweep(t *testing.T) {
+	r := BuildReport("empty", nil, reportTime)
+	for _, format := range []string{FormatTable, FormatCSV, FormatJSON} {
+		var b bytes.Buffer
+		if err := r.Write(&b, format); err != nil {
+			t.Errorf("Write(%s) of an empty sweep: %v", format, err)
+		}
+		if b.Len() == 0 {
+			t.Errorf("Write(%s) of an empty sweep wrote nothing", format)
+		}
+	}
+	var doc struct {
+		Trials   []any `json:"trials"`
+		Frontier []any `json:"frontier"`
+	}
+	var b bytes.Buffer
+	if err := r.Write(&b, FormatJSON); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Trials == nil || doc.Frontier == nil {
+		t.Errorf("empty sweep JSON has null lists: %s", b.String())
+	}
+}
