@@ -35,6 +35,10 @@ type DialOptions struct {
 	Insecure bool
 }
 
+// maxMessageBytes bounds one received message. It equals the coordinator's
+// limit (coordinator.MaxMessageBytes), which this package cannot import.
+const maxMessageBytes = 64 << 20
+
 // reconnectBackoff caps the gRPC connection backoff well below its 120s
 // default, so agents reconnect to a restarted coordinator within seconds.
 var reconnectBackoff = grpcbackoff.Config{
@@ -64,6 +68,9 @@ func Dial(ctx context.Context, addr string, opts DialOptions) (*grpc.ClientConn,
 		Backoff:           reconnectBackoff,
 		MinConnectTimeout: 5 * time.Second,
 	}))
+	// A trial record with its result carries the network's weights, which
+	// pass gRPC's 4 MiB default from about 400 hidden units on.
+	dialOpts = append(dialOpts, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes)))
 	conn, err := grpc.NewClient(addr, dialOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("dial coordinator %s: %w", addr, err)

@@ -71,7 +71,7 @@ func startCoordinator(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gs := grpc.NewServer()
+	gs := grpc.NewServer(coordinator.ServerOptions()...)
 	c.Register(gs)
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(func() {

@@ -89,10 +89,15 @@ func runLocal(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on loopback: %w", err)
 	}
-	gs := grpc.NewServer()
+	gs := grpc.NewServer(coordinator.ServerOptions()...)
 	coord.Register(gs)
 	go func() { _ = gs.Serve(lis) }()
-	defer gs.Stop()
+	defer func() {
+		// Drain ends the watch streams, so the graceful stop does not wait
+		// for them.
+		coord.Drain()
+		gs.GracefulStop()
+	}()
 	addr := lis.Addr().String()
 
 	conn, err := agent.Dial(ctx, addr, agent.DialOptions{})
