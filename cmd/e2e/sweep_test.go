@@ -40,9 +40,10 @@ func TestSweep_AgentKilledMidTrial(t *testing.T) {
 	requireBinaries(t)
 	c := newCluster(t, 2*time.Second)
 	victim := c.join("victim")
-	id := c.submit(writeSweep(t, "kill-agent", 400))
+	id := c.submit(writeSweep(t, "kill-agent", 1200))
 
-	// Kill the agent once its trial has reported progress.
+	// Kill the agent once its trial has reported progress. Trials of 1200
+	// steps last a few seconds, so several heartbeats carry progress.
 	var killed string
 	waitFor(t, 30*time.Second, "a trial in progress on the victim", func() bool {
 		for _, r := range c.trials(id) {
