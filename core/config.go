@@ -156,6 +156,16 @@ func (c *Config) EffectiveA() float64 {
 	return 0
 }
 
+// Upper limits of a trial's size. They bound a trial's memory (a 4096-unit
+// float32 trial needs about 2 GB) and its run time well above anything the
+// tasks need, so a typing slip is an error instead of an agent that runs out
+// of memory.
+const (
+	MaxHidden     = 4096
+	MaxSteps      = 10_000_000
+	MaxEvalTrials = 100_000
+)
+
 // ErrInvalidConfig is wrapped by every error that Validate returns.
 var ErrInvalidConfig = errors.New("invalid trial configuration")
 
@@ -194,13 +204,12 @@ func (c *Config) Validate() error {
 			bad("task_weights sum to %v: at least one weight must be > 0", sum)
 		}
 	}
-	if c.Hidden <= 0 {
-		bad("hidden = %d: must be a positive number of units", c.Hidden)
-	}
-	if c.GridRows <= 0 || c.GridCols <= 0 {
+	if c.Hidden <= 0 || c.Hidden > MaxHidden {
+		bad("hidden = %d: must be between 1 and %d units", c.Hidden, MaxHidden)
+	} else if c.GridRows <= 0 || c.GridCols <= 0 {
 		bad("grid_rows = %d, grid_cols = %d: both must be positive", c.GridRows, c.GridCols)
 	} else if c.GridRows*c.GridCols != c.Hidden {
-		bad("hidden = %d does not fit a %d × %d grid (%d positions): set grid_rows and grid_cols so that their product is %d",
+		bad("hidden = %d does not fit the %d × %d grid (%d positions): set grid_rows and grid_cols so that their product is %d",
 			c.Hidden, c.GridRows, c.GridCols, c.GridRows*c.GridCols, c.Hidden)
 	}
 	if c.Activation != "softplus" && c.Activation != "relu" {
@@ -223,8 +232,8 @@ func (c *Config) Validate() error {
 	if c.BatchSize <= 0 || c.BatchSize > task.MaxBatchSize {
 		bad("batch_size = %d: must be between 1 and %d", c.BatchSize, task.MaxBatchSize)
 	}
-	if c.Steps <= 0 {
-		bad("steps = %d: must be positive", c.Steps)
+	if c.Steps <= 0 || c.Steps > MaxSteps {
+		bad("steps = %d: must be between 1 and %d", c.Steps, MaxSteps)
 	}
 	if !(c.LR > 0) || math.IsInf(c.LR, 0) {
 		bad("learning_rate = %v: must be a finite number > 0", c.LR)
@@ -235,8 +244,8 @@ func (c *Config) Validate() error {
 	if c.EvalEvery < 0 {
 		bad("eval_every = %d: must be >= 0 (0 evaluates only at the end)", c.EvalEvery)
 	}
-	if c.EvalTrials <= 0 {
-		bad("eval_trials = %d: must be positive", c.EvalTrials)
+	if c.EvalTrials <= 0 || c.EvalTrials > MaxEvalTrials {
+		bad("eval_trials = %d: must be between 1 and %d", c.EvalTrials, MaxEvalTrials)
 	}
 	if !slices.Contains(Regularizers, c.Regularizer) {
 		bad("regularizer = %q: use one of %s", c.Regularizer, strings.Join(Regularizers, ", "))

@@ -22,6 +22,8 @@ const (
 	ExitFailure    = 1 // the command failed
 	ExitUsage      = 2 // bad command line
 	ExitIncomplete = 3 // report: some trials are missing, running or failed
+	// ExitInterrupted is the exit code after SIGINT or SIGTERM (128 + SIGINT).
+	ExitInterrupted = 130
 )
 
 // DefaultCoordinator is the coordinator address used when neither
@@ -36,6 +38,12 @@ var errUsage = errors.New("usage error")
 type incompleteError struct{ msg string }
 
 func (e *incompleteError) Error() string { return e.msg }
+
+// interruptedError is returned when a signal stopped the command; its
+// message tells how to resume.
+type interruptedError struct{ msg string }
+
+func (e *interruptedError) Error() string { return e.msg }
 
 // env carries the process's outputs into the subcommands.
 type env struct {
@@ -87,6 +95,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		err := c.run(ctx, e, args[1:])
 		var inc *incompleteError
+		var intr *interruptedError
 		switch {
 		case err == nil:
 			return ExitOK
@@ -96,6 +105,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "sweep %s: %v\n", c.name, err)
 			fmt.Fprintf(stderr, "run 'sweep %s --help' for usage\n", c.name)
 			return ExitUsage
+		case errors.As(err, &intr):
+			fmt.Fprintf(stderr, "\nsweep %s: %v\n", c.name, err)
+			return ExitInterrupted
 		case errors.As(err, &inc):
 			fmt.Fprintf(stderr, "sweep %s: %v\n", c.name, err)
 			return ExitIncomplete

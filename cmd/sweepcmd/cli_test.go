@@ -92,7 +92,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"plan"}, ExitUsage, "expected one sweep file, got 0"},
 		{[]string{"plan", "a.yaml", "--format", "xml"}, ExitUsage, `--format "xml" is not supported`},
 		{[]string{"report", "--format", "yaml"}, ExitUsage, "use one of table, csv, json"},
-		{[]string{"local", "x.yaml", "--workers", "0"}, ExitUsage, "--workers 0"},
+		{[]string{"local", "x.yaml", "--workers", "-1"}, ExitUsage, "--workers -1"},
+		{[]string{"report", "--plot", "fronts.jpg"}, ExitUsage, "must be .png or .svg"},
+		{[]string{"local", "x.yaml", "--plot", "fronts.gif"}, ExitUsage, "must be .png or .svg"},
 		{[]string{"plan", "--nosuchflag"}, ExitUsage, "flag provided but not defined"},
 		{[]string{"--help"}, ExitOK, "Commands:"},
 	}
@@ -204,6 +206,9 @@ func TestRemoteSubmitReportCancel(t *testing.T) {
 	if !strings.Contains(text.stdout, "agent join "+addr) {
 		t.Errorf("submit text output lacks the join line:\n%s", text.stdout)
 	}
+	if !strings.Contains(text.stdout, "--watch --coordinator "+addr) {
+		t.Errorf("submit text output lacks a status line with the address:\n%s", text.stdout)
+	}
 
 	// Nothing has run, so the report exits with the incomplete code.
 	rep := runMain(t, "report", "--coordinator", addr, s.SweepID)
@@ -224,9 +229,36 @@ func TestRemoteSubmitReportCancel(t *testing.T) {
 		t.Errorf("show of an unknown trial: exit code %d, want %d", missing.code, ExitFailure)
 	}
 
+	stop := runMain(t, "stop", "--coordinator", addr, s.SweepID)
+	if stop.code != ExitOK || !strings.Contains(stop.stdout, "stopped") {
+		t.Errorf("stop: exit code %d, stdout %q, stderr %q", stop.code, stop.stdout, stop.stderr)
+	}
+
+	// Watching a stopped sweep with nothing running ends at once.
+	watch := runMain(t, "status", "--watch", "--coordinator", addr, s.SweepID)
+	if watch.code != ExitOK || !strings.Contains(watch.stdout, "submit its file again to resume") {
+		t.Errorf("status --watch on a stopped sweep: exit code %d, stdout %q", watch.code, watch.stdout)
+	}
+
 	cancel := runMain(t, "cancel", "--coordinator", addr, s.SweepID)
 	if cancel.code != ExitOK || !strings.Contains(cancel.stdout, "4 cancelled") {
 		t.Errorf("cancel: exit code %d, stdout %q, stderr %q", cancel.code, cancel.stdout, cancel.stderr)
+	}
+}
+
+func TestLocalFailingTrialsReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains diverging networks")
+	}
+	// Every trial diverges, so the sweep ends with failed trials: the
+	// report must say so with the incomplete exit code in one run.
+	diverging := strings.Replace(tinySweep, "  steps: 20\n", "  steps: 20\n  learning_rate: 1e6\n  grad_clip: 0\n", 1)
+	r := runMain(t, "local", "--data", filepath.Join(t.TempDir(), "data"), "--workers", "1", writeFile(t, "nan.yaml", diverging))
+	if r.code != ExitIncomplete {
+		t.Fatalf("exit code = %d, want %d; stderr:\n%s", r.code, ExitIncomplete, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "failed 4") {
+		t.Errorf("report does not count 4 failed trials:\n%s", r.stdout)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -23,7 +24,7 @@ import (
 
 func runLocal(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "local", "FILE", "run a whole sweep on this machine: embedded coordinator and local agents")
-	workers := fs.Int("workers", runtime.NumCPU(), "training slots, each running one single-threaded trial")
+	workers := fs.Int("workers", 0, "training slots, each running one single-threaded trial (0: one per CPU core)")
 	dataDir := fs.String("data", "modsweep-data", "folder for the database, the result spool and the report plot; "+
 		"run the same command again with the same folder to resume")
 	format := fs.String("format", "table", "report format: table, csv or json")
@@ -39,8 +40,16 @@ func runLocal(ctx context.Context, e *env, args []string) error {
 	if err := checkFormat(*format, "table", "csv", "json"); err != nil {
 		return err
 	}
-	if *workers < 1 {
-		return fmt.Errorf("%w: --workers %d: need at least 1 slot", errUsage, *workers)
+	if *workers < 0 {
+		return fmt.Errorf("%w: --workers %d: use 0 (one per CPU core) or a positive number of slots", errUsage, *workers)
+	}
+	if *workers == 0 {
+		*workers = runtime.NumCPU()
+	}
+	if *plot != "" {
+		if err := checkPlotPath(*plot); err != nil {
+			return err
+		}
 	}
 
 	spec, err := os.ReadFile(pos[0])
@@ -80,6 +89,10 @@ func runLocal(ctx context.Context, e *env, args []string) error {
 	coord, err := coordinator.Open(ctx, coordinator.Config{
 		Path:   filepath.Join(*dataDir, "modsweep.db"),
 		Logger: logger.Named("coordinator"),
+		// The local agent is the only one, so quarantining it after failed
+		// trials would stop the sweep. Each trial's attempt limit still ends
+		// trials that keep failing.
+		QuarantineAfter: math.MaxInt32,
 	})
 	if err != nil {
 		return err
@@ -110,16 +123,20 @@ func runLocal(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("submit sweep: %w", err)
 	}
+	status, err := client.GetSweep(ctx, &pb.GetSweepRequest{SweepId: sub.GetSweepId()})
+	if err != nil {
+		return fmt.Errorf("get sweep: %w", err)
+	}
+	c := status.GetSweep().GetCounts()
 	fmt.Fprintf(e.stderr, "sweep %s (%s): %d trials, %d already finished; %d workers; data in %s\n",
-		sub.GetSweepId(), sub.GetName(), len(trials), sub.GetTrials()-sub.GetNewTrials(), *workers, *dataDir)
+		sub.GetSweepId(), sub.GetName(), len(trials), c["succeeded"]+c["failed"]+c["cancelled"], *workers, *dataDir)
 
 	start := time.Now()
 	if err := runUntilDone(ctx, console, client, sub.GetSweepId(), addr, *workers, *dataDir, logger); err != nil {
 		return err
 	}
 	if ctx.Err() != nil {
-		fmt.Fprintf(e.stderr, "\ninterrupted: finished trials are stored in %s; run the same command again to resume\n", *dataDir)
-		return ctx.Err()
+		return &interruptedError{msg: fmt.Sprintf("interrupted: finished trials are stored in %s; run the same command again to resume", *dataDir)}
 	}
 	fmt.Fprintf(e.stderr, "sweep finished in %s\n\n", time.Since(start).Round(time.Second))
 

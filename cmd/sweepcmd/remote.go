@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -32,9 +33,9 @@ type connFlags struct {
 func addConnFlags(fs *flag.FlagSet) *connFlags {
 	c := &connFlags{}
 	fs.StringVar(&c.addr, "coordinator", envOr("MODSWEEP_COORDINATOR", DefaultCoordinator),
-		"coordinator address HOST:PORT (default from $MODSWEEP_COORDINATOR)")
+		"coordinator address HOST:PORT; $MODSWEEP_COORDINATOR sets the default")
 	fs.StringVar(&c.tokenFile, "token-file", os.Getenv("MODSWEEP_TOKEN_FILE"),
-		"file holding the coordinator's bearer token (default from $MODSWEEP_TOKEN_FILE)")
+		"file holding the coordinator's bearer token; $MODSWEEP_TOKEN_FILE sets the default")
 	fs.StringVar(&c.tlsCA, "tls-ca", "", "PEM file of the CA that signed the coordinator's certificate; enables TLS")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "PEM client certificate for mutual TLS")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
@@ -140,7 +141,14 @@ func writeSubmit(w io.Writer, resp *pb.SubmitSweepResponse, cf *connFlags, forma
 	}
 	fmt.Fprintln(w, join)
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "Follow it with: sweep status %s --watch\n", resp.GetSweepId())
+	follow := fmt.Sprintf("sweep status %s --watch --coordinator %s", resp.GetSweepId(), cf.addr)
+	if cf.tokenFile != "" {
+		follow += " --token-file " + cf.tokenFile
+	}
+	if cf.tlsCA != "" {
+		follow += " --tls-ca " + cf.tlsCA
+	}
+	fmt.Fprintf(w, "Follow it with:\n  %s\n", follow)
 	return nil
 }
 
@@ -222,6 +230,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return cf.wrap("watch sweep", err)
 	}
+	last := ""
 	for {
 		msg, err := stream.Recv()
 		if err != nil {
@@ -230,11 +239,28 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 			}
 			return cf.wrap("watch sweep", err)
 		}
-		fmt.Fprintln(e.stdout, time.Now().Format("15:04:05")+" "+formatSummary(msg.GetSweep()))
-		if done(msg.GetSweep()) {
+		s := msg.GetSweep()
+		line := formatSummary(s)
+		if line != last {
+			fmt.Fprintln(e.stdout, time.Now().Format("15:04:05")+" "+line)
+			last = line
+		}
+		if done(s) {
+			return nil
+		}
+		if halted(s) {
+			fmt.Fprintf(e.stdout, "the sweep is %s and no trial is running: submit its file again to resume it\n",
+				strings.ToLower(strings.TrimPrefix(s.GetState().String(), "SWEEP_STATE_")))
 			return nil
 		}
 	}
+}
+
+// halted reports whether a stopped or cancelled sweep has no running trial
+// left, so nothing will change until it is resumed.
+func halted(s *pb.SweepSummary) bool {
+	stateHalted := s.GetState() == pb.SweepState_SWEEP_STATE_STOPPED || s.GetState() == pb.SweepState_SWEEP_STATE_CANCELLED
+	return stateHalted && s.GetCounts()["leased"] == 0
 }
 
 // done reports whether no trial of the sweep can change state any more.
@@ -323,7 +349,9 @@ func fetchRecords(ctx context.Context, client pb.CoordinatorServiceClient, sweep
 }
 
 func runReport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "report", "[SWEEP]", "print the Pareto report of a sweep's finished trials")
+	fs := newFlagSet(e, "report", "[SWEEP]", "print the Pareto report of a sweep's finished trials. "+
+		"SWEEP is an id or a name (the newest sweep of that name); without it, the newest sweep. "+
+		"Exit code 0: every trial succeeded, 3: trials are missing, running or failed, 1: error, 2: usage")
 	cf := addConnFlags(fs)
 	format := fs.String("format", "table", "output format: table, csv or json")
 	plot := fs.String("plot", "", "also draw the 2-D fronts to this file (.png or .svg)")
@@ -336,6 +364,11 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	}
 	if err := checkFormat(*format, "table", "csv", "json"); err != nil {
 		return err
+	}
+	if *plot != "" {
+		if err := checkPlotPath(*plot); err != nil {
+			return err
+		}
 	}
 	conn, client, err := cf.dial(ctx)
 	if err != nil {
@@ -355,6 +388,16 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	return writeReport(e, s.GetName(), recs, *format, *plot)
 }
 
+// checkPlotPath rejects a plot file name whose extension no plot writer
+// supports, before any work is done.
+func checkPlotPath(path string) error {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".png", ".svg":
+		return nil
+	}
+	return fmt.Errorf("%w: plot file %q: the extension must be .png or .svg", errUsage, path)
+}
+
 // writeReport renders the report of recs and returns an incompleteError
 // when not every trial succeeded.
 func writeReport(e *env, name string, recs []*pb.TrialRecord, format, plot string) error {
@@ -367,10 +410,13 @@ func writeReport(e *env, name string, recs []*pb.TrialRecord, format, plot strin
 		return fmt.Errorf("write report: %w", err)
 	}
 	if plot != "" {
+		// A sweep with no usable trial has nothing to draw. That is not an
+		// error of its own: the report above already says why.
 		if err := rep.Plot(plot); err != nil {
-			return fmt.Errorf("draw report plot: %w", err)
+			fmt.Fprintf(e.stderr, "no plot written to %s: %v\n", plot, err)
+		} else {
+			fmt.Fprintf(e.stderr, "plot written to %s\n", plot)
 		}
-		fmt.Fprintf(e.stderr, "plot written to %s\n", plot)
 	}
 	if !rep.Complete() {
 		return &incompleteError{msg: fmt.Sprintf("sweep %s is not complete: not every trial succeeded (see the counts above)", name)}

@@ -32,6 +32,11 @@ func runShow(ctx context.Context, e *env, args []string) error {
 	if err := checkFormat(*format, "text", "json"); err != nil {
 		return err
 	}
+	if *plot != "" {
+		if err := checkPlotPath(*plot); err != nil {
+			return err
+		}
+	}
 	conn, client, err := cf.dial(ctx)
 	if err != nil {
 		return err
