@@ -98,6 +98,10 @@ func formatSlot(i int, s slotState, now time.Time) string {
 	if elapsed := now.Sub(s.started).Seconds(); elapsed > 0 {
 		rate = float64(s.p.Step) / elapsed
 	}
+	if s.p.Step == 0 {
+		// Before the first step there is no loss to show.
+		return fmt.Sprintf("slot %d  trial %s  starting (%d steps)", i+1, id, s.p.Steps)
+	}
 	line := fmt.Sprintf("slot %d  trial %s  step %d/%d  loss %.4g", i+1, id, s.p.Step, s.p.Steps, s.p.Loss)
 	if !math.IsNaN(s.p.Perf) {
 		line += fmt.Sprintf("  perf %.3f", s.p.Perf)
