@@ -88,10 +88,32 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		return err
 	}
 
+	// Take the ports before the data file, so a busy port leaves no new,
+	// empty database behind.
+	lis, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w: pass a free address with --listen", cfg.Listen, err)
+	}
+	var httpLis net.Listener
+	if cfg.HTTP != "" {
+		httpLis, err = net.Listen("tcp", cfg.HTTP)
+		if err != nil {
+			_ = lis.Close()
+			return fmt.Errorf("listen on %s: %w: pass a free address with --http", cfg.HTTP, err)
+		}
+	}
+	closeListeners := func() {
+		_ = lis.Close()
+		if httpLis != nil {
+			_ = httpLis.Close()
+		}
+	}
+
 	ccfg := cfg.Coordinator
 	ccfg.Logger = log.Named("broker")
 	c, err := Open(ctx, ccfg)
 	if err != nil {
+		closeListeners()
 		return err
 	}
 	defer func() {
@@ -100,20 +122,9 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		}
 	}()
 
-	lis, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w: pass a free address with --listen", cfg.Listen, err)
-	}
 	srv, healthSrv := c.newGRPCServer(sec)
-
 	var httpSrv *http.Server
-	var httpLis net.Listener
-	if cfg.HTTP != "" {
-		httpLis, err = net.Listen("tcp", cfg.HTTP)
-		if err != nil {
-			_ = lis.Close()
-			return fmt.Errorf("listen on %s: %w: pass a free address with --http", cfg.HTTP, err)
-		}
+	if httpLis != nil {
 		httpSrv = &http.Server{Handler: c.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
 	}
 
