@@ -56,7 +56,8 @@ func (c *connFlags) dial(ctx context.Context) (*grpc.ClientConn, pb.CoordinatorS
 	return conn, pb.NewCoordinatorServiceClient(conn), nil
 }
 
-// unreachable rewrites a transport failure into advice a person can act on.
+// wrap names the failed operation and, when the coordinator cannot be
+// reached, says how to start it.
 func (c *connFlags) wrap(op string, err error) error {
 	if err == nil {
 		return nil
