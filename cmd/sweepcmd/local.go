@@ -93,6 +93,9 @@ func runLocal(ctx context.Context, e *env, args []string) error {
 		// trials would stop the sweep. Each trial's attempt limit still ends
 		// trials that keep failing.
 		QuarantineAfter: math.MaxInt32,
+		// Leases left by a killed earlier run of this command have no agent
+		// to finish them, so a short TTL lets the new run retrain them soon.
+		LeaseTTL: 10 * time.Second,
 	})
 	if err != nil {
 		return err
