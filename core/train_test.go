@@ -233,3 +233,40 @@ func TestActivityMeasureSkipsSilencedUnits(t *testing.T) {
 		t.Errorf("%d units active after silencing 3 of %d, want %d", after.ActiveNeuronsActivity, n, n-3)
 	}
 }
+
+// L1 is the BIMT cost without its distance term and without swaps, so the
+// two must train identically when BIMT's distance weight and swaps are off.
+func TestL1EqualsBIMTWithoutDistance(t *testing.T) {
+	l1 := smallConfig()
+	l1.Regularizer, l1.Lambda = RegL1, 0.5
+	bimt := l1
+	bimt.Regularizer, bimt.DistanceA, bimt.SwapEvery = RegBIMT, 0, 0
+
+	a, err := Train(context.Background(), l1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Train(context.Background(), bimt, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a.Weights, b.Weights) {
+		t.Error("final weights differ between l1 and bimt with distance_a 0 and no swaps")
+	}
+	if !reflect.DeepEqual(a.LossCurve, b.LossCurve) {
+		t.Error("loss curves differ between l1 and bimt with distance_a 0 and no swaps")
+	}
+	if b.Swaps != 0 {
+		t.Errorf("bimt with swap_every 0 made %d swaps", b.Swaps)
+	}
+
+	// With the distance term on, BIMT must train differently.
+	bimt.DistanceA = 2
+	c, err := Train(context.Background(), bimt, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reflect.DeepEqual(a.Weights, c.Weights) {
+		t.Error("bimt with distance_a 2 trained exactly like l1")
+	}
+}
