@@ -43,14 +43,21 @@ func (tr *trainer[F]) evaluate(ctx context.Context, step int) (Eval, error) {
 	}
 	tr.nw.load(tr.params)
 
-	for k, name := range tr.cfg.Tasks {
+	for _, name := range tr.cfg.Tasks {
+		// The batch index comes from the task's rule index, not its place in
+		// cfg.Tasks, so a task is scored on the same trials whatever list it
+		// is trained in.
+		rule, err := task.Index(name)
+		if err != nil {
+			return Eval{}, fmt.Errorf("evaluation at step %d: %w", step, err)
+		}
 		correct := 0.0
 		for done, batch := 0, 0; done < tr.cfg.EvalTrials; batch++ {
 			if err := ctx.Err(); err != nil {
 				return Eval{}, fmt.Errorf("evaluation at step %d stopped: %w", step, err)
 			}
 			size := min(evalBatchSize, tr.cfg.EvalTrials-done)
-			index := uint64(k)*evalIndexStride + uint64(batch)
+			index := uint64(rule)*evalIndexStride + uint64(batch)
 			b := &tr.batch
 			if err := task.GenerateInto(b, name, evalSeed, index, size); err != nil {
 				return Eval{}, fmt.Errorf("evaluation at step %d: %w", step, err)

@@ -18,12 +18,19 @@ const (
 // trials and the numbers compare directly.
 const evalSeed = 0x6d6f6473776565 // "modswee"
 
+// domainSalt keeps the trainer's streams apart from the task generator's.
+// The task package seeds its batches with the same mixer and the rule index
+// (0 to 19) in the place of the domain, so without the salt the noise of
+// step s would repeat the draws of task batch s of the rule numbered like
+// the noise domain.
+const domainSalt = 0x636f72650000 // "core" followed by two zero bytes
+
 // seedStream seeds src with the stream of the given domain and index under
 // seed. Each part goes through a SplitMix64 mixer, so nearby seeds and
 // indices give unrelated streams.
 func seedStream(src *rand.PCG, seed, domain, index uint64) {
 	hi := splitMix(seed)
-	src.Seed(hi, splitMix(index^splitMix(domain+hi)))
+	src.Seed(hi, splitMix(index^splitMix(domainSalt+domain+hi)))
 }
 
 // newStream returns a generator on the stream of the given domain and index.
