@@ -252,7 +252,7 @@ func TestLocalFailingTrialsReport(t *testing.T) {
 	}
 	// Every trial diverges, so the sweep ends with failed trials: the
 	// report must say so with the incomplete exit code in one run.
-	diverging := strings.Replace(tinySweep, "  steps: 20\n", "  steps: 20\n  learning_rate: 1e6\n  grad_clip: 0\n", 1)
+	diverging := strings.Replace(tinySweep, "  steps: 20\n", "  steps: 20\n  learning_rate: 1e200\n  grad_clip: 0\n", 1)
 	r := runMain(t, "local", "--data", filepath.Join(t.TempDir(), "data"), "--workers", "1", writeFile(t, "nan.yaml", diverging))
 	if r.code != ExitIncomplete {
 		t.Fatalf("exit code = %d, want %d; stderr:\n%s", r.code, ExitIncomplete, r.stderr)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -78,7 +79,7 @@ func runLocal(ctx context.Context, e *env, args []string) error {
 	// On a terminal, log lines and the agents' redrawn progress lines share
 	// stderr, so both go through one console that keeps them apart.
 	// Elsewhere the agents write plain periodic progress lines.
-	var console io.Writer = e.stderr
+	var console io.Writer = &syncWriter{w: e.stderr}
 	if isTerminal(e.stderr) {
 		console = agent.NewConsole(e.stderr)
 	}
@@ -131,7 +132,7 @@ func runLocal(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("get sweep: %w", err)
 	}
 	c := status.GetSweep().GetCounts()
-	fmt.Fprintf(e.stderr, "sweep %s (%s): %d trials, %d already finished; %d workers; data in %s\n",
+	fmt.Fprintf(console, "sweep %s (%s): %d trials, %d already finished; %d workers; data in %s\n",
 		sub.GetSweepId(), sub.GetName(), len(trials), c["succeeded"]+c["failed"]+c["cancelled"], *workers, *dataDir)
 
 	start := time.Now()
@@ -141,7 +142,7 @@ func runLocal(ctx context.Context, e *env, args []string) error {
 	if ctx.Err() != nil {
 		return &interruptedError{msg: fmt.Sprintf("interrupted: finished trials are stored in %s; run the same command again to resume", *dataDir)}
 	}
-	fmt.Fprintf(e.stderr, "sweep finished in %s\n\n", time.Since(start).Round(time.Second))
+	fmt.Fprintf(console, "sweep finished in %s\n\n", time.Since(start).Round(time.Second))
 
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
@@ -246,4 +247,18 @@ func isTerminal(w io.Writer) bool {
 	}
 	info, err := f.Stat()
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// syncWriter serialises writes from the logger, the agents' progress lines
+// and the sweep's own lines, so that a writer that is not safe for
+// concurrent use (a buffer in tests, a pipe wrapper) receives whole lines.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
