@@ -229,7 +229,8 @@ func (a *agent) release(ctx context.Context, lease *modsweepv1.Lease, log hclog.
 		reg := a.current()
 		resp, err := a.client.ReleaseTrial(ctx, &modsweepv1.ReleaseTrialRequest{AgentId: reg.agentID, Lease: lease})
 		if err == nil {
-			log.Info("lease released", "outcome", resp.GetOutcome())
+			log.Info("lease released", "trial_id", lease.GetTrialId(), "sweep_id", lease.GetSweepId(),
+				"attempt", lease.GetAttempt(), "outcome", resp.GetOutcome())
 			return
 		}
 		if unknownAgent(err) {
