@@ -56,7 +56,8 @@ func (a *agent) runSlot(ctx, hardCtx context.Context, slot int) {
 		// chains onto the completion of the previous one.
 		for next := resp; next != nil; {
 			if ctx.Err() != nil {
-				a.release(hardCtx, next.GetLease(), reg.log)
+				l := next.GetLease()
+				a.release(hardCtx, l, reg.log.With(keySweepID, l.GetSweepId(), keyTrialID, l.GetTrialId(), keyAttempt, l.GetAttempt()))
 				return
 			}
 			next = a.runTrial(hardCtx, slot, next)
@@ -229,8 +230,7 @@ func (a *agent) release(ctx context.Context, lease *modsweepv1.Lease, log hclog.
 		reg := a.current()
 		resp, err := a.client.ReleaseTrial(ctx, &modsweepv1.ReleaseTrialRequest{AgentId: reg.agentID, Lease: lease})
 		if err == nil {
-			log.Info("lease released", "trial_id", lease.GetTrialId(), "sweep_id", lease.GetSweepId(),
-				"attempt", lease.GetAttempt(), "outcome", resp.GetOutcome())
+			log.Info("lease released", "outcome", resp.GetOutcome())
 			return
 		}
 		if unknownAgent(err) {
