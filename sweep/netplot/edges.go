@@ -189,6 +189,11 @@ func hiddenStrength(w core.Weights) unitStrength {
 	}
 	for i := range w.N {
 		for j := range w.N {
+			if i == j {
+				// The measure leaves out autapses, so a unit that only
+				// drives itself is drawn as inactive, as it is counted.
+				continue
+			}
 			a := math.Abs(w.Wrec[i*w.N+j])
 			s.Out[i] += a
 			s.In[j] += a
@@ -203,7 +208,8 @@ func hiddenStrength(w core.Weights) unitStrength {
 }
 
 // active reports whether hidden unit j passes the weight-based activity
-// rule of core.Measures.ActiveNeurons: Σ|in| and Σ|out| both above thetaN.
+// rule of core.Measures.ActiveNeurons: Σ|in| and Σ|out|, autapse excluded,
+// both above thetaN.
 func (s unitStrength) active(j int, thetaN float64) bool {
 	return s.In[j] > thetaN && s.Out[j] > thetaN
 }

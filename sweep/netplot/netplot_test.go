@@ -261,9 +261,10 @@ func TestHiddenStrengthActiveUnits(t *testing.T) {
 			t.Errorf("unit %d active = %v (in %g, out %g), want %v", j, got, s.In[j], s.Out[j], want)
 		}
 	}
-	// Unit 0 receives input 0 (0.8) and four cluster weights
-	// 0.5, 0.6, -0.7, 0.8, plus noise below 0.002 each from 18 entries.
-	if got, want := s.In[0], 0.8+0.5+0.6+0.7+0.8; math.Abs(got-want) > 18*0.002 {
+	// Unit 0 receives input 0 (0.8) and three cluster weights 0.6, -0.7,
+	// 0.8 (its autapse of 0.5 is left out), plus noise below 0.002 each
+	// from 18 entries.
+	if got, want := s.In[0], 0.8+0.6+0.7+0.8; math.Abs(got-want) > 18*0.002 {
 		t.Errorf("unit 0 incoming |w| = %g, want %g ± %g", got, want, 18*0.002)
 	}
 }
