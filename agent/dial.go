@@ -99,7 +99,7 @@ func (o DialOptions) grpcOptions(loopback bool) ([]grpc.DialOption, error) {
 
 	if o.TokenFile != "" {
 		if !tlsOn && !loopback && !o.Insecure {
-			return nil, fmt.Errorf("token file %s: refusing to send a token over plaintext to a non-loopback address: pass a CA file for TLS, or allow it explicitly with insecure", o.TokenFile)
+			return nil, fmt.Errorf("token file %s: the token would travel unencrypted to a non-loopback address: pass --tls-ca for TLS, or --insecure to send it without TLS", o.TokenFile)
 		}
 		token, err := readToken(o.TokenFile)
 		if err != nil {

@@ -38,7 +38,7 @@ func TestDialOptions_Errors(t *testing.T) {
 		loopback bool
 		want     string
 	}{
-		{"token over plaintext to remote", DialOptions{TokenFile: token}, false, "refusing to send a token over plaintext"},
+		{"token over plaintext to remote", DialOptions{TokenFile: token}, false, "the token would travel unencrypted"},
 		{"missing token file", DialOptions{TokenFile: filepath.Join(dir, "nope")}, true, filepath.Join(dir, "nope")},
 		{"empty token file", DialOptions{TokenFile: empty}, true, empty + " is empty"},
 		{"missing CA file", DialOptions{CAFile: filepath.Join(dir, "ca-missing")}, false, filepath.Join(dir, "ca-missing")},

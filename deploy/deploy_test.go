@@ -32,7 +32,7 @@ var binaryFlags = map[string]struct {
 	}},
 	"agent": {"join", []string{
 		"workers", "max-trials", "idle-exit", "name", "spool", "grace", "token-file",
-		"tls-ca", "tls-cert", "tls-key", "log-level", "log-json",
+		"tls-ca", "tls-cert", "tls-key", "insecure", "log-level", "log-json",
 	}},
 }
 

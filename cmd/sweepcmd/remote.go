@@ -27,6 +27,7 @@ type connFlags struct {
 	tlsCA     string
 	tlsCert   string
 	tlsKey    string
+	insecure  bool
 	timeout   time.Duration
 }
 
@@ -39,6 +40,7 @@ func addConnFlags(fs *flag.FlagSet) *connFlags {
 	fs.StringVar(&c.tlsCA, "tls-ca", "", "PEM file of the CA that signed the coordinator's certificate; enables TLS")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "PEM client certificate for mutual TLS")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
+	fs.BoolVar(&c.insecure, "insecure", false, "send the token without TLS to a non-loopback coordinator")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "time limit of each request to the coordinator")
 	return c
 }
@@ -49,6 +51,7 @@ func (c *connFlags) dial(ctx context.Context) (*grpc.ClientConn, pb.CoordinatorS
 		CAFile:    c.tlsCA,
 		CertFile:  c.tlsCert,
 		KeyFile:   c.tlsKey,
+		Insecure:  c.insecure,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect to coordinator %s: %w", c.addr, err)
@@ -140,6 +143,9 @@ func writeSubmit(w io.Writer, resp *pb.SubmitSweepResponse, cf *connFlags, forma
 	if cf.tlsCA != "" {
 		join += " --tls-ca " + cf.tlsCA
 	}
+	if cf.insecure {
+		join += " --insecure"
+	}
 	fmt.Fprintln(w, join)
 	fmt.Fprintln(w)
 	follow := fmt.Sprintf("sweep status %s --watch --coordinator %s", resp.GetSweepId(), cf.addr)
@@ -148,6 +154,9 @@ func writeSubmit(w io.Writer, resp *pb.SubmitSweepResponse, cf *connFlags, forma
 	}
 	if cf.tlsCA != "" {
 		follow += " --tls-ca " + cf.tlsCA
+	}
+	if cf.insecure {
+		follow += " --insecure"
 	}
 	fmt.Fprintf(w, "Follow it with:\n  %s\n", follow)
 	return nil
