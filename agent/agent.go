@@ -137,8 +137,20 @@ func (a *agent) run(ctx context.Context) error {
 		"workers", a.cfg.Workers, "spool", a.spool.dir)
 
 	// Register before anything else: every later call needs the agent id.
-	if err := a.register(ctx); err != nil {
+	// The idle limit also bounds the wait for an unreachable coordinator,
+	// so a batch job with a wrong address ends instead of waiting forever.
+	regCtx, cancelReg := ctx, context.CancelFunc(func() {})
+	if a.cfg.IdleExit > 0 {
+		regCtx, cancelReg = context.WithTimeout(ctx, a.cfg.IdleExit)
+	}
+	err := a.register(regCtx)
+	cancelReg()
+	if err != nil {
 		if ctx.Err() == nil {
+			if regCtx.Err() != nil {
+				err = fmt.Errorf("could not register with the coordinator at %s within the idle limit of %s: %w: check the address and that the coordinator runs",
+					a.cfg.Addr, a.cfg.IdleExit, err)
+			}
 			a.setFatal(err)
 		}
 		return a.finish()

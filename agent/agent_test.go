@@ -535,3 +535,24 @@ func TestRun_TrainsWithCoreTrain(t *testing.T) {
 		t.Errorf("result weights have n = %d and %d recurrent weights, want 16 and 256", res.Weights.N, len(res.Weights.Wrec))
 	}
 }
+
+func TestRun_IdleExitWhileCoordinatorUnreachable(t *testing.T) {
+	// A loopback port that nothing listens on.
+	f := newFakeCoordinator()
+	f.start(t, "127.0.0.1:0")
+	addr := f.addr
+	f.stop()
+
+	tr := &fakeTrainer{stepTime: time.Millisecond}
+	cfg := testConfig(t, addr, tr.train)
+	cfg.IdleExit = 300 * time.Millisecond
+
+	wait := runAgent(t, context.Background(), cfg)
+	err := wait(10 * time.Second)
+	if err == nil {
+		t.Fatal("Run returned nil for an unreachable coordinator, want an error")
+	}
+	if !strings.Contains(err.Error(), "within the idle limit") {
+		t.Errorf("Run error %q does not mention the idle limit", err)
+	}
+}
