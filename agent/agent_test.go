@@ -466,7 +466,9 @@ func TestRun_RetriesRegistrationUntilCoordinatorStarts(t *testing.T) {
 	ids := f.addTrials(1)
 	tr := &fakeTrainer{stepTime: time.Millisecond}
 	cfg := testConfig(t, addr, tr.train)
-	cfg.IdleExit = 300 * time.Millisecond
+	// The idle limit also bounds registration, so it must outlast the
+	// coordinator's absence.
+	cfg.IdleExit = 3 * time.Second
 
 	wait := runAgent(t, context.Background(), cfg)
 	time.Sleep(300 * time.Millisecond)
