@@ -2,7 +2,7 @@ package core
 
 import "time"
 
-// Progress is what Train reports to its callback while it runs.
+// Progress is the state of a running Train call, passed to its callback.
 type Progress struct {
 	Step  int     // steps completed
 	Steps int     // total steps

@@ -19,9 +19,9 @@ const (
 const evalSeed = 0x6d6f6473776565 // "modswee"
 
 // domainSalt keeps the trainer's streams apart from the task generator's.
-// The task package seeds its batches with the same mixer and the rule index
-// (0 to 19) in the place of the domain, so without the salt the noise of
-// step s would repeat the draws of task batch s of the rule numbered like
+// The task package seeds its batches with the same mixer, with the rule
+// index (0 to 19) in the place of the domain. Without the salt, the noise of
+// step s would repeat the draws of batch s of the rule whose index equals
 // the noise domain.
 const domainSalt = 0x636f72650000 // "core" followed by two zero bytes
 

@@ -24,11 +24,11 @@ type DivergedError struct {
 }
 
 func (e *DivergedError) Error() string {
-	what := fmt.Sprintf("loss %v", e.Loss)
+	cause := fmt.Sprintf("loss %v", e.Loss)
 	if !math.IsNaN(e.Loss) && !math.IsInf(e.Loss, 0) {
-		what = fmt.Sprintf("a NaN or infinite gradient (loss %.4g)", e.Loss)
+		cause = fmt.Sprintf("a NaN or infinite gradient (loss %.4g)", e.Loss)
 	}
-	return fmt.Sprintf("training diverged at step %d with %s: lower learning_rate or set grad_clip to a small positive value such as 1", e.Step, what)
+	return fmt.Sprintf("training diverged at step %d with %s: lower learning_rate or set grad_clip to a small positive value such as 1", e.Step, cause)
 }
 
 // Train trains one network as cfg describes and returns its evaluations,

@@ -1,7 +1,7 @@
-// Package sweepcmd implements the sweep command line: planning a sweep file,
-// submitting it to a coordinator, following its status, reporting its
-// Pareto frontier, showing one trial, and running a whole sweep on this
-// machine with an embedded coordinator and local agents.
+// Package sweepcmd implements the sweep command line. It plans a sweep
+// file, submits it to a coordinator, follows its status, reports its Pareto
+// frontier and shows one trial. It also runs a whole sweep on this machine
+// with an embedded coordinator and local agents.
 package sweepcmd
 
 import (
@@ -39,8 +39,8 @@ type incompleteError struct{ msg string }
 
 func (e *incompleteError) Error() string { return e.msg }
 
-// interruptedError is returned when a signal stopped the command; its
-// message tells how to resume.
+// interruptedError is returned when a signal stopped the command. Its
+// message explains how to resume.
 type interruptedError struct{ msg string }
 
 func (e *interruptedError) Error() string { return e.msg }

@@ -59,8 +59,8 @@ func (c *connFlags) dial(ctx context.Context) (*grpc.ClientConn, pb.CoordinatorS
 	return conn, pb.NewCoordinatorServiceClient(conn), nil
 }
 
-// wrap names the failed operation and, when the coordinator cannot be
-// reached, says how to start it.
+// wrap adds the failed operation to err and, when the coordinator cannot
+// be reached, the command that starts it.
 func (c *connFlags) wrap(op string, err error) error {
 	if err == nil {
 		return nil
@@ -421,7 +421,7 @@ func writeReport(e *env, name string, recs []*pb.TrialRecord, format, plot strin
 	}
 	if plot != "" {
 		// A sweep with no usable trial has nothing to draw. That is not an
-		// error of its own: the report above already says why.
+		// error of its own, because the report above already explains it.
 		if err := rep.Plot(plot); err != nil {
 			fmt.Fprintf(e.stderr, "no plot written to %s: %v\n", plot, err)
 		} else {
