@@ -197,9 +197,9 @@ func (c *Coordinator) GetTrial(ctx context.Context, req *modsweepv1.GetTrialRequ
 	resp *modsweepv1.GetTrialResponse, err error,
 ) {
 	defer c.recoverPanic("GetTrial", &err)
-	view, err := c.getTrial(req.GetTrialId())
+	view, err := c.getTrial(req.GetTrialId(), req.GetSweepId())
 	if err != nil {
-		c.logFailure("GetTrial", err, "trial_id", req.GetTrialId())
+		c.logFailure("GetTrial", err, "trial_id", req.GetTrialId(), "sweep_id", req.GetSweepId())
 		return nil, toStatus(err)
 	}
 	return &modsweepv1.GetTrialResponse{Trial: trialRecordToProto(view)}, nil

@@ -446,9 +446,19 @@ func decodeTrial(sweepID string, value []byte, configs *bolt.Bucket) (trialView,
 // getTrial returns the trial whose id is ref or starts with ref, with its
 // result. When several sweeps hold that trial, the newest sweep's record
 // is returned.
-func (c *Coordinator) getTrial(ref string) (trialView, error) {
+func (c *Coordinator) getTrial(ref, sweepRef string) (trialView, error) {
 	if ref == "" {
 		return trialView{}, fmt.Errorf("%w: trial id is empty: pass a trial id or a unique prefix", ErrInvalid)
+	}
+	onlySweep := ""
+	if sweepRef != "" {
+		c.mu.Lock()
+		s, err := c.findSweepLocked(sweepRef)
+		c.mu.Unlock()
+		if err != nil {
+			return trialView{}, err
+		}
+		onlySweep = s.rec.ID
 	}
 	var view trialView
 	err := c.db.View(func(tx *bolt.Tx) error {
@@ -459,6 +469,9 @@ func (c *Coordinator) getTrial(ref string) (trialView, error) {
 		sweeps := tx.Bucket(bucketSweeps)
 		configs := tx.Bucket(bucketConfigs)
 		err := configs.ForEachBucket(func(sweepKey []byte) error {
+			if onlySweep != "" && string(sweepKey) != onlySweep {
+				return nil
+			}
 			var rec sweepRecord
 			if err := json.Unmarshal(sweeps.Get(sweepKey), &rec); err != nil {
 				return fmt.Errorf("decode sweep %s: %w", sweepKey, err)

@@ -224,6 +224,12 @@ func TestRemoteSubmitReportCancel(t *testing.T) {
 		t.Errorf("status: exit code %d, stdout %q", status.code, status.stdout)
 	}
 
+	trialID := listFirstTrial(t, addr, s.SweepID)
+	shown := runMain(t, "show", "--coordinator", addr, "--sweep", "tiny", trialID)
+	if shown.code != ExitOK || !strings.Contains(shown.stdout, "of sweep "+s.SweepID+": pending") {
+		t.Errorf("show --sweep: exit code %d, stdout %q, stderr %q", shown.code, shown.stdout, shown.stderr)
+	}
+
 	missing := runMain(t, "show", "--coordinator", addr, "ffffffffffff")
 	if missing.code != ExitFailure {
 		t.Errorf("show of an unknown trial: exit code %d, want %d", missing.code, ExitFailure)
@@ -277,4 +283,20 @@ func TestUnreachableCoordinator(t *testing.T) {
 	if !strings.Contains(r.stderr, "coordinator serve") {
 		t.Errorf("stderr %q does not say how to start the coordinator", r.stderr)
 	}
+}
+
+// listFirstTrial returns the id of the first trial of a sweep, read with
+// the plan-independent report JSON.
+func listFirstTrial(t *testing.T, addr, sweepID string) string {
+	t.Helper()
+	r := runMain(t, "report", "--coordinator", addr, "--format", "json", sweepID)
+	var rep struct {
+		Trials []struct {
+			ID string `json:"id"`
+		} `json:"trials"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Trials) == 0 {
+		t.Fatalf("report JSON has no trials (%v):\n%s", err, r.stdout)
+	}
+	return rep.Trials[0].ID
 }

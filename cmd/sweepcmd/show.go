@@ -22,6 +22,7 @@ func runShow(ctx context.Context, e *env, args []string) error {
 	plot := fs.String("plot", "", "draw the trained network in space to this file (.png or .svg)")
 	threshold := fs.Float64("threshold", 0, "--plot draws connections with |w| above this; 0 uses the trial's theta_w")
 	format := fs.String("format", "text", "output format: text or json (json prints the whole record with the result)")
+	sweepRef := fs.String("sweep", "", "look in this sweep (id or name); default: the newest sweep that holds the trial")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -44,7 +45,7 @@ func runShow(ctx context.Context, e *env, args []string) error {
 	defer conn.Close()
 	rctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
-	resp, err := client.GetTrial(rctx, &pb.GetTrialRequest{TrialId: pos[0]})
+	resp, err := client.GetTrial(rctx, &pb.GetTrialRequest{TrialId: pos[0], SweepId: *sweepRef})
 	if err != nil {
 		return cf.wrap("get trial", err)
 	}

@@ -1501,7 +1501,10 @@ func (x *ListTrialsResponse) GetTrials() []*TrialRecord {
 type GetTrialRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// A trial id, or a unique prefix of one.
-	TrialId       string `protobuf:"bytes,1,opt,name=trial_id,json=trialId,proto3" json:"trial_id,omitempty"`
+	TrialId string `protobuf:"bytes,1,opt,name=trial_id,json=trialId,proto3" json:"trial_id,omitempty"`
+	// Look in this sweep only (an id, a unique id prefix or a name). Empty
+	// means the newest sweep that holds the trial.
+	SweepId       string `protobuf:"bytes,2,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1539,6 +1542,13 @@ func (*GetTrialRequest) Descriptor() ([]byte, []int) {
 func (x *GetTrialRequest) GetTrialId() string {
 	if x != nil {
 		return x.TrialId
+	}
+	return ""
+}
+
+func (x *GetTrialRequest) GetSweepId() string {
+	if x != nil {
+		return x.SweepId
 	}
 	return ""
 }
@@ -2525,9 +2535,10 @@ const file_modsweep_v1_coordinator_proto_rawDesc = "" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\x12/\n" +
 	"\x06states\x18\x02 \x03(\x0e2\x17.modsweep.v1.TrialStateR\x06states\"F\n" +
 	"\x12ListTrialsResponse\x120\n" +
-	"\x06trials\x18\x01 \x03(\v2\x18.modsweep.v1.TrialRecordR\x06trials\",\n" +
+	"\x06trials\x18\x01 \x03(\v2\x18.modsweep.v1.TrialRecordR\x06trials\"G\n" +
 	"\x0fGetTrialRequest\x12\x19\n" +
-	"\btrial_id\x18\x01 \x01(\tR\atrialId\"B\n" +
+	"\btrial_id\x18\x01 \x01(\tR\atrialId\x12\x19\n" +
+	"\bsweep_id\x18\x02 \x01(\tR\asweepId\"B\n" +
 	"\x10GetTrialResponse\x12.\n" +
 	"\x05trial\x18\x01 \x01(\v2\x18.modsweep.v1.TrialRecordR\x05trial\".\n" +
 	"\x11WatchSweepRequest\x12\x19\n" +
