@@ -147,7 +147,7 @@ func (a *agent) run(ctx context.Context) error {
 	cancelReg()
 	if err != nil {
 		if ctx.Err() == nil {
-			if regCtx.Err() != nil {
+			if errors.Is(regCtx.Err(), context.DeadlineExceeded) {
 				err = fmt.Errorf("could not register with the coordinator at %s within the idle limit of %s: %w: check the address and that the coordinator runs",
 					a.cfg.Addr, a.cfg.IdleExit, err)
 			}

@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -338,4 +339,20 @@ func (b *safeBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func TestTLSFailureClassifiesCertificateErrors(t *testing.T) {
+	cases := []struct {
+		msg  string
+		want bool
+	}{
+		{`rpc error: code = Unavailable desc = connection error: desc = "transport: authentication handshake failed: tls: failed to verify certificate: x509: certificate signed by unknown authority"`, true},
+		{`rpc error: code = Unavailable desc = connection error: desc = "transport: authentication handshake failed: remote error: tls: certificate required"`, true},
+		{`rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:1: connect: connection refused"`, false},
+	}
+	for _, c := range cases {
+		if got := tlsFailure(errors.New(c.msg)); got != c.want {
+			t.Errorf("tlsFailure(%q) = %v, want %v", c.msg, got, c.want)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -41,6 +42,7 @@ func (a *agent) reregister(ctx context.Context, staleID string) {
 func (a *agent) registerLocked(ctx context.Context) error {
 	req := a.registerRequest()
 	bo := backoff{policy: a.cfg.retry}
+	var lastErr error
 	for {
 		callCtx, cancel := context.WithTimeout(ctx, registerTimeout)
 		resp, err := a.client.RegisterAgent(callCtx, req)
@@ -49,11 +51,21 @@ func (a *agent) registerLocked(ctx context.Context) error {
 			return a.accept(resp)
 		}
 		if ctx.Err() != nil {
+			if lastErr != nil {
+				return fmt.Errorf("register with coordinator %s: %w (last error: %v)", a.cfg.Addr, ctx.Err(), lastErr)
+			}
 			return fmt.Errorf("register with coordinator %s: %w", a.cfg.Addr, ctx.Err())
 		}
 		if rejected(err) {
 			return fmt.Errorf("coordinator %s rejected the agent (check the protocol version and credentials): %w", a.cfg.Addr, err)
 		}
+		if tlsFailure(err) {
+			// A certificate that does not verify will not verify on the
+			// next try either.
+			return fmt.Errorf("TLS handshake with coordinator %s failed: %w: check that --tls-ca is the CA that signed the coordinator's certificate, "+
+				"that the certificate is valid for this address, and that --tls-cert and --tls-key are set when the coordinator requires client certificates", a.cfg.Addr, err)
+		}
+		lastErr = err
 		if ok, n := a.limit.allow("register"); ok {
 			a.cfg.Logger.Warn("registration failed; retrying", "coordinator", a.cfg.Addr, keyError, err, "suppressed", n)
 		}
@@ -61,6 +73,13 @@ func (a *agent) registerLocked(ctx context.Context) error {
 			return fmt.Errorf("register with coordinator %s: %w", a.cfg.Addr, err)
 		}
 	}
+}
+
+// tlsFailure reports whether err comes from a TLS certificate check, which
+// retrying cannot fix.
+func tlsFailure(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "x509: ") || strings.Contains(msg, "tls: ")
 }
 
 // accept stores the registration that the coordinator returned.

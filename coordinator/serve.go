@@ -206,6 +206,10 @@ func loadSecurity(cfg ServeConfig) (security, error) {
 			return sec, fmt.Errorf("read token file: %w", err)
 		}
 		sec.token = []byte(strings.TrimSpace(string(data)))
+		if strings.ContainsAny(string(sec.token), "\r\n") {
+			// Clients send the first line only, so they could never match.
+			return sec, fmt.Errorf("token file %s has more than one line: keep only the token", cfg.TokenFile)
+		}
 		if len(sec.token) == 0 {
 			return sec, fmt.Errorf("token file %s is empty: write a long random token into it", cfg.TokenFile)
 		}

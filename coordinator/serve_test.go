@@ -156,6 +156,10 @@ func TestLoadSecurity_NonLoopbackNeedsAuth(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte("t0ken"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	twoLines := filepath.Join(t.TempDir(), "two-lines")
+	if err := os.WriteFile(twoLines, []byte("abc\ndef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name    string
 		cfg     ServeConfig
@@ -173,6 +177,7 @@ func TestLoadSecurity_NonLoopbackNeedsAuth(t *testing.T) {
 		{"ca without cert", ServeConfig{Listen: "127.0.0.1:0", ClientCA: "ca.pem"}, "needs --tls-cert", ""},
 		{"missing token file", ServeConfig{Listen: "127.0.0.1:0", TokenFile: "/nonexistent/token"}, "read token file", ""},
 		{"bad address", ServeConfig{Listen: "7070"}, "not host:port", ""},
+		{"two-line token file", ServeConfig{Listen: "127.0.0.1:0", TokenFile: twoLines}, "more than one line", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -66,6 +66,11 @@ func (c *connFlags) wrap(op string, err error) error {
 		return nil
 	}
 	msg := err.Error()
+	if strings.Contains(msg, "x509: ") || strings.Contains(msg, "tls: ") || strings.Contains(msg, "server preface") {
+		return fmt.Errorf("%s: TLS with coordinator %s failed (%w): check that --tls-ca is the CA that signed its certificate and that the "+
+			"certificate is valid for this address; pass --tls-cert and --tls-key when it requires client certificates, "+
+			"and --tls-ca when it serves TLS at all", op, c.addr, err)
+	}
 	if strings.Contains(msg, "connection refused") || strings.Contains(msg, "Unavailable") {
 		return fmt.Errorf("%s: coordinator %s is not reachable (%w): start it with 'coordinator serve --listen %s' or pass --coordinator", op, c.addr, err, c.addr)
 	}
@@ -142,6 +147,10 @@ func writeSubmit(w io.Writer, resp *pb.SubmitSweepResponse, cf *connFlags, forma
 	}
 	if cf.tlsCA != "" {
 		join += " --tls-ca " + cf.tlsCA
+	}
+	if cf.tlsCert != "" {
+		// Each agent needs a client certificate of its own.
+		join += " --tls-cert AGENT.pem --tls-key AGENT.key"
 	}
 	if cf.insecure {
 		join += " --insecure"
