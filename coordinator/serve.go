@@ -7,12 +7,14 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"google.golang.org/grpc/peer"
 	"net"
 	"net/http"
 	"os"
 	"path"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -317,9 +319,11 @@ func (c *Coordinator) newGRPCServer(sec security) (*grpc.Server, *health.Server)
 	unary := []grpc.UnaryServerInterceptor{c.countErrorsUnary}
 	stream := []grpc.StreamServerInterceptor{c.countErrorsStream}
 	if sec.token != nil {
-		auth := tokenAuth{token: sec.token}
-		unary = append([]grpc.UnaryServerInterceptor{auth.unary}, unary...)
-		stream = append([]grpc.StreamServerInterceptor{auth.stream}, stream...)
+		// Authentication runs inside the error counter, so rejected calls
+		// show in the RPC error metric with code Unauthenticated.
+		auth := &tokenAuth{token: sec.token, log: c.log.Named("auth")}
+		unary = append(unary, auth.unary)
+		stream = append(stream, auth.stream)
 	}
 	opts := append(ServerOptions(),
 		grpc.ChainUnaryInterceptor(unary...),
@@ -341,9 +345,20 @@ func (c *Coordinator) newGRPCServer(sec security) (*grpc.Server, *health.Server)
 
 // tokenAuth checks the bearer token of every RPC except health checks,
 // which carry no data and must work for probes without secrets.
-type tokenAuth struct{ token []byte }
+type tokenAuth struct {
+	token []byte
+	log   hclog.Logger
 
-func (a tokenAuth) check(ctx context.Context, method string) error {
+	mu         sync.Mutex
+	lastLogged time.Time
+	suppressed int
+}
+
+// rejectLogWindow is the shortest gap between two log lines about rejected
+// tokens, so a misconfigured agent fleet does not flood the log.
+const rejectLogWindow = 10 * time.Second
+
+func (a *tokenAuth) check(ctx context.Context, method string) error {
 	if strings.HasPrefix(method, "/grpc.health.v1.Health/") {
 		return nil
 	}
@@ -354,11 +369,29 @@ func (a tokenAuth) check(ctx context.Context, method string) error {
 			return nil
 		}
 	}
+	a.logRejection(ctx, method)
 	return status.Error(codes.Unauthenticated,
 		"missing or wrong bearer token: pass the coordinator's token file with --token-file")
 }
 
-func (a tokenAuth) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
+// logRejection logs a rejected call with its peer and method, never the
+// token, at most once per rejectLogWindow with a count of the others.
+func (a *tokenAuth) logRejection(ctx context.Context, method string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if time.Since(a.lastLogged) < rejectLogWindow {
+		a.suppressed++
+		return
+	}
+	addr := "unknown"
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		addr = p.Addr.String()
+	}
+	a.log.Warn("call rejected: missing or wrong bearer token", "peer", addr, "method", method, "suppressed", a.suppressed)
+	a.lastLogged, a.suppressed = time.Now(), 0
+}
+
+func (a *tokenAuth) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 	handler grpc.UnaryHandler,
 ) (any, error) {
 	if err := a.check(ctx, info.FullMethod); err != nil {
@@ -367,7 +400,7 @@ func (a tokenAuth) unary(ctx context.Context, req any, info *grpc.UnaryServerInf
 	return handler(ctx, req)
 }
 
-func (a tokenAuth) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo,
+func (a *tokenAuth) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo,
 	handler grpc.StreamHandler,
 ) error {
 	if err := a.check(ss.Context(), info.FullMethod); err != nil {

@@ -1,14 +1,17 @@
 package coordinator
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"github.com/hashicorp/go-hclog"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +32,9 @@ func serveForTest(t *testing.T, cfg ServeConfig) (grpcAddr, httpAddr string) {
 	if cfg.Coordinator.Path == "" {
 		cfg.Coordinator.Path = filepath.Join(t.TempDir(), "modsweep.db")
 	}
-	cfg.Logger = testLogger(t)
+	if cfg.Logger == nil {
+		cfg.Logger = testLogger(t)
+	}
 	ready := make(chan [2]string, 1)
 	cfg.Ready = func(g, h net.Addr) {
 		addrs := [2]string{g.String(), ""}
@@ -73,7 +78,9 @@ func TestServe_TokenRequired(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte("s3cret-token\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr, _ := serveForTest(t, ServeConfig{Listen: "127.0.0.1:0", TokenFile: tokenFile})
+	var logs lockedBuffer
+	logger := hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Info})
+	addr, httpAddr := serveForTest(t, ServeConfig{Listen: "127.0.0.1:0", HTTP: "127.0.0.1:0", TokenFile: tokenFile, Logger: logger})
 	conn := dialForTest(t, addr)
 	client := modsweepv1.NewCoordinatorServiceClient(conn)
 	req := &modsweepv1.RegisterAgentRequest{Name: "a", ProtocolVersion: modsweepv1.ProtocolVersion}
@@ -112,6 +119,42 @@ func TestServe_TokenRequired(t *testing.T) {
 	if health.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		t.Errorf("health status %v, want SERVING", health.GetStatus())
 	}
+
+	// Rejections are logged once per window, without the token, and counted.
+	out := logs.String()
+	if !strings.Contains(out, "call rejected") || !strings.Contains(out, "RegisterAgent") {
+		t.Errorf("log has no rejection line naming the method:\n%s", out)
+	}
+	if strings.Contains(out, "s3cret") || strings.Contains(out, "guess") {
+		t.Errorf("log reveals a token:\n%s", out)
+	}
+	resp, err := http.Get("http://" + httpAddr + "/metrics")
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	metrics, _ := io.ReadAll(resp.Body)
+	if want := `modsweep_rpc_errors_total{code="Unauthenticated",method="RegisterAgent"} 2`; !strings.Contains(string(metrics), want) {
+		t.Errorf("/metrics lacks %q", want)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the server's concurrent writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func TestServe_MetricsAndStatusPage(t *testing.T) {
