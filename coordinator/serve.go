@@ -141,6 +141,11 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	}
 	log.Info("coordinator listening", "address", lis.Addr().String(), "http", addrString(httpLis),
 		"auth", sec.mode, "data", c.cfg.Path, "lease_ttl", c.cfg.LeaseTTL)
+	if cfg.HTTP != "" {
+		if loopback, err := isLoopback(cfg.HTTP); err == nil && !loopback {
+			log.Warn("the status page and /metrics have no authentication and listen beyond loopback", "http", cfg.HTTP)
+		}
+	}
 	if cfg.Ready != nil {
 		var httpAddr net.Addr
 		if httpLis != nil {
@@ -265,6 +270,13 @@ func loadTLS(certFile, keyFile, caFile string) (credentials.TransportCredentials
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("load TLS key pair %s, %s: %w", certFile, keyFile, err)
+	}
+	if leaf := cert.Leaf; leaf != nil {
+		// Every client would fail the handshake, so refuse to start.
+		if now := time.Now(); now.After(leaf.NotAfter) || now.Before(leaf.NotBefore) {
+			return nil, fmt.Errorf("TLS certificate %s is valid only from %s to %s: issue a current certificate",
+				certFile, leaf.NotBefore.Format(time.RFC3339), leaf.NotAfter.Format(time.RFC3339))
+		}
 	}
 	conf := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	if caFile != "" {

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +59,12 @@ func newTestCA(t *testing.T) *testCA {
 // IP) or a client.
 func (ca *testCA) issue(t *testing.T, serial int64, server bool) (certPEM, keyPEM []byte) {
 	t.Helper()
+	return ca.issueValid(t, serial, server, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+}
+
+// issueValid is issue with the given validity period.
+func (ca *testCA) issueValid(t *testing.T, serial int64, server bool, notBefore, notAfter time.Time) (certPEM, keyPEM []byte) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -65,8 +72,8 @@ func (ca *testCA) issue(t *testing.T, serial int64, server bool) (certPEM, keyPE
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(serial),
 		Subject:      pkix.Name{CommonName: "agent"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
@@ -130,5 +137,21 @@ func TestServe_MutualTLS(t *testing.T) {
 	}
 	if err := register(&tls.Config{RootCAs: roots}); err == nil {
 		t.Errorf("register without a client certificate succeeded, want a handshake failure")
+	}
+}
+
+func TestLoadTLS_RejectsExpiredCertificate(t *testing.T) {
+	ca := newTestCA(t)
+	dir := t.TempDir()
+	certPEM, keyPEM := ca.issueValid(t, 9, true, time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour))
+	certFile := writeFile(t, dir, "expired.pem", certPEM)
+	keyFile := writeFile(t, dir, "expired.key", keyPEM)
+
+	_, err := loadTLS(certFile, keyFile, "")
+	if err == nil {
+		t.Fatal("loadTLS accepted an expired certificate")
+	}
+	if !strings.Contains(err.Error(), "expired.pem") || !strings.Contains(err.Error(), "issue a current certificate") {
+		t.Errorf("error %q does not name the file and the fix", err)
 	}
 }
