@@ -200,7 +200,8 @@ func (c *Coordinator) stopSweep(ref string) (sweepSummary, error) {
 		return sweepSummary{}, err
 	}
 	b := c.kickLocked()
-	if s.rec.State == sweepRunning {
+	// A finished sweep has nothing to drain, so it stays done.
+	if s.rec.State == sweepRunning && s.state() != sweepDone {
 		s.rec.State = sweepStopped
 		b = c.enqueueLocked(sweepWrite(s))
 	}
@@ -229,6 +230,13 @@ func (c *Coordinator) cancelSweep(ref string) (sweepSummary, error) {
 	}
 
 	now := time.Now()
+	if s.state() == sweepDone {
+		// Nothing is left to cancel, and the record should keep saying
+		// that the sweep finished.
+		sum := c.summaryLocked(s, now)
+		c.mu.Unlock()
+		return sum, nil
+	}
 	s.rec.State = sweepCancelled
 	ws := []write{sweepWrite(s)}
 	for _, t := range s.trials {

@@ -37,3 +37,33 @@ func TestGetTrial_PicksTheNamedSweep(t *testing.T) {
 		t.Errorf("GetTrial in an unknown sweep: %v, want NotFound", err)
 	}
 }
+
+func TestStopAndCancel_KeepFinishedSweepDone(t *testing.T) {
+	e := startEnv(t, Config{})
+	sub := e.submit("finished", 2)
+	agent := e.register("a")
+	for range 2 {
+		l := e.mustLease(agent)
+		if got := e.complete(agent, l.GetLease(), 0.9); got != modsweepv1.Outcome_OUTCOME_ACCEPTED {
+			t.Fatalf("complete: %v", got)
+		}
+	}
+
+	stop, err := e.client.StopSweep(ctxTimeout(t, 5*time.Second), &modsweepv1.StopSweepRequest{SweepId: sub.GetSweepId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stop.GetSweep().GetState(); got != modsweepv1.SweepState_SWEEP_STATE_DONE {
+		t.Errorf("state after stopping a finished sweep = %v, want DONE", got)
+	}
+	cancel, err := e.client.CancelSweep(ctxTimeout(t, 5*time.Second), &modsweepv1.CancelSweepRequest{SweepId: sub.GetSweepId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cancel.GetSweep().GetState(); got != modsweepv1.SweepState_SWEEP_STATE_DONE {
+		t.Errorf("state after cancelling a finished sweep = %v, want DONE", got)
+	}
+	if got := cancel.GetSweep().GetCounts()["succeeded"]; got != 2 {
+		t.Errorf("succeeded trials after cancel = %d, want 2", got)
+	}
+}
