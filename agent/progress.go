@@ -114,7 +114,7 @@ func formatSlot(i int, s slotState, now time.Time) string {
 // slot every interval otherwise.
 func (b *board) render(ctx context.Context, w io.Writer, interval time.Duration) {
 	console, ok := w.(*Console)
-	if !ok && isTerminal(w) {
+	if !ok && IsTerminal(w) {
 		console = NewConsole(w)
 	}
 	if console != nil {
@@ -187,8 +187,9 @@ func (c *Console) draw(lines []string) {
 	_, _ = io.WriteString(c.w, sb.String())
 }
 
-// isTerminal reports whether w is a character device such as a terminal.
-func isTerminal(w io.Writer) bool {
+// IsTerminal reports whether w is a character device such as a terminal,
+// where progress lines are redrawn in place.
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// On a terminal, log lines go through the progress display so that its
 	// redraws do not overwrite them.
 	logOpts.Output, cfg.Progress = stderr, stdout
-	if isTerminal(stdout) && isTerminal(stderr) {
+	if agent.IsTerminal(stdout) && agent.IsTerminal(stderr) {
 		console := agent.NewConsole(stdout)
 		logOpts.Output, cfg.Progress = console, console
 	}
@@ -134,16 +134,6 @@ func parseJoin(args []string, stderr io.Writer) (agent.Config, *hclog.LoggerOpti
 		cfg.Grace = -1 // agent.Config reads a negative grace as "stop at once"
 	}
 	return cfg, &hclog.LoggerOptions{Name: "agent", Level: logLevel, JSONFormat: *jsonLogs}, nil
-}
-
-// isTerminal reports whether w is a character device such as a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
 // version returns the module version the binary was built from.

@@ -80,7 +80,7 @@ func runLocal(ctx context.Context, e *env, args []string) error {
 	// stderr, so both go through one console that keeps them apart.
 	// Elsewhere the agents write plain periodic progress lines.
 	var console io.Writer = &syncWriter{w: e.stderr}
-	if isTerminal(e.stderr) {
+	if agent.IsTerminal(e.stderr) {
 		console = agent.NewConsole(e.stderr)
 	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: "local", Level: level, Output: console})
@@ -237,16 +237,6 @@ func watchUntilDone(ctx context.Context, out io.Writer, client pb.CoordinatorSer
 			return nil
 		}
 	}
-}
-
-// isTerminal reports whether w is a character device such as a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
 // syncWriter serialises writes from the logger, the agents' progress lines
