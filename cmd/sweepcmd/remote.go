@@ -120,6 +120,8 @@ func runSubmit(ctx context.Context, e *env, args []string) error {
 	return writeSubmit(e.stdout, resp, cf, *format)
 }
 
+// writeSubmit prints the submitted sweep, the agent join line and the
+// status line to follow it.
 func writeSubmit(w io.Writer, resp *pb.SubmitSweepResponse, cf *connFlags, format string) error {
 	if format == "json" {
 		return writeJSON(w, map[string]any{
@@ -130,6 +132,7 @@ func writeSubmit(w io.Writer, resp *pb.SubmitSweepResponse, cf *connFlags, forma
 			"axes":       resp.GetAxes(),
 		})
 	}
+
 	fmt.Fprintf(w, "sweep %s (%s): %d trials, %d new\n", resp.GetSweepId(), resp.GetName(), resp.GetTrials(), resp.GetNewTrials())
 	axes := make([]string, 0, len(resp.GetAxes()))
 	for k := range resp.GetAxes() {
@@ -139,36 +142,37 @@ func writeSubmit(w io.Writer, resp *pb.SubmitSweepResponse, cf *connFlags, forma
 	for _, k := range axes {
 		fmt.Fprintf(w, "  %-12s %d values\n", k, resp.GetAxes()[k])
 	}
+
+	// Each agent needs a client certificate of its own, so the join line
+	// names placeholders where the submitter used one.
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Start agents on any machine that can reach the coordinator:")
-	join := "  agent join " + cf.addr
-	if cf.tokenFile != "" {
-		join += " --token-file " + cf.tokenFile
-	}
-	if cf.tlsCA != "" {
-		join += " --tls-ca " + cf.tlsCA
-	}
-	if cf.tlsCert != "" {
-		// Each agent needs a client certificate of its own.
-		join += " --tls-cert AGENT.pem --tls-key AGENT.key"
-	}
-	if cf.insecure {
-		join += " --insecure"
-	}
-	fmt.Fprintln(w, join)
+	fmt.Fprintf(w, "  agent join %s%s\n", cf.addr, cf.credentialFlags("AGENT.pem", "AGENT.key"))
+
 	fmt.Fprintln(w)
-	follow := fmt.Sprintf("sweep status %s --watch --coordinator %s", resp.GetSweepId(), cf.addr)
-	if cf.tokenFile != "" {
-		follow += " --token-file " + cf.tokenFile
-	}
-	if cf.tlsCA != "" {
-		follow += " --tls-ca " + cf.tlsCA
-	}
-	if cf.insecure {
-		follow += " --insecure"
-	}
-	fmt.Fprintf(w, "Follow it with:\n  %s\n", follow)
+	fmt.Fprintf(w, "Follow it with:\n  sweep status %s --watch --coordinator %s%s\n",
+		resp.GetSweepId(), cf.addr, cf.credentialFlags(cf.tlsCert, cf.tlsKey))
 	return nil
+}
+
+// credentialFlags returns the connection flags of another command that
+// reaches the same coordinator, with the given client certificate and key
+// when the submitter used mutual TLS.
+func (c *connFlags) credentialFlags(certFile, keyFile string) string {
+	var b strings.Builder
+	if c.tokenFile != "" {
+		b.WriteString(" --token-file " + c.tokenFile)
+	}
+	if c.tlsCA != "" {
+		b.WriteString(" --tls-ca " + c.tlsCA)
+	}
+	if c.tlsCert != "" {
+		b.WriteString(" --tls-cert " + certFile + " --tls-key " + keyFile)
+	}
+	if c.insecure {
+		b.WriteString(" --insecure")
+	}
+	return b.String()
 }
 
 // resolveSweep returns the sweep named by id (an id or a name), or the only
@@ -378,6 +382,8 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+
+	// Check every argument before contacting the coordinator.
 	if len(pos) > 1 {
 		return fmt.Errorf("%w: expected at most one sweep id, got %d arguments", errUsage, len(pos))
 	}
@@ -389,11 +395,13 @@ func runReport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+
 	conn, client, err := cf.dial(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+
 	rctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
 	s, err := resolveSweep(rctx, client, first(pos))
