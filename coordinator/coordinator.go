@@ -102,15 +102,16 @@ func (cfg Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// HeartbeatInterval returns the heartbeat period agents are told to use:
-// a third of the lease TTL, so two heartbeats may be lost before expiry.
+// HeartbeatInterval returns the heartbeat period sent to agents at
+// registration. It is a third of the lease TTL, so two heartbeats may be
+// lost before the lease expires.
 func (cfg Config) HeartbeatInterval() time.Duration {
 	return cfg.withDefaults().LeaseTTL / 3
 }
 
 // Coordinator owns the data file and serves CoordinatorService. The store
-// is the source of truth; an in-memory index of every trial's state,
-// rebuilt from the store at Open, answers lease decisions without a scan.
+// is the source of truth. An in-memory index of every trial's state,
+// rebuilt from the store at Open, serves lease decisions without a scan.
 type Coordinator struct {
 	modsweepv1.UnimplementedCoordinatorServiceServer
 
@@ -319,7 +320,7 @@ func (c *Coordinator) enqueueLocked(ws ...write) *commitBatch {
 }
 
 // kickLocked returns the batch that commits after every change made so far
-// and makes sure the writer runs. A caller that returns an answer based on
+// and makes sure the writer runs. A caller that returns a response based on
 // the current state, without changing it, waits on this batch so that it
 // never reports a state that is not yet durable.
 func (c *Coordinator) kickLocked() *commitBatch {

@@ -54,7 +54,7 @@
 // # Durability
 //
 // Every state change is applied to an in-memory index under one mutex
-// and queued for the store; the RPC answers only after the bbolt
+// and queued for the store. The RPC responds only after the bbolt
 // transaction that holds it has committed (fsync included). One writer
 // goroutine commits: while one transaction syncs, the next batch gathers,
 // so concurrent agents share an fsync. An answer that changes nothing

@@ -68,7 +68,7 @@ func (c *Coordinator) reap(now time.Time) int {
 	return len(done)
 }
 
-// agentInfo is what an agent tells about itself when it registers.
+// agentInfo is the description an agent sends of itself when it registers.
 type agentInfo struct {
 	Name, Version, Hostname, OS string
 	Slots, CPUs                 uint32

@@ -29,9 +29,9 @@ type LambdaStep struct {
 }
 
 // Config is the complete description of one training trial. Every field has
-// a default (see Default); the zero value of a field never silently means
-// something else, because Default fills the struct before a sweep file or a
-// wire message overrides fields.
+// a default (see Default). Default fills the struct before a sweep file or a
+// wire message overrides fields, so a zero value never silently stands in
+// for a default.
 type Config struct {
 	// Tasks names the tasks to train on, from task.Names.
 	Tasks []string `json:"tasks" yaml:"tasks"`

@@ -105,8 +105,8 @@ func (tr *trainer[F]) outputs() []float64 {
 // measure returns the structure measures of the current weights. The
 // activity-based count follows Yang et al.'s task variance. For each trained
 // task it runs min(cfg.EvalTrials, maxActivityTrials) noise-free trials in
-// batches, takes the variance of each unit's rate across the trials of a
-// batch at each step after the first epoch (fix1), and averages it over
+// batches. It takes the variance of each unit's rate across the trials of a
+// batch at each step after the first epoch (fix1), then averages it over
 // those steps and over the batches. A unit is active when its variance
 // summed over tasks exceeds cfg.ThetaActivity.
 func (tr *trainer[F]) measure(ctx context.Context) (Measures, error) {

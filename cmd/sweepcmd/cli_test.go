@@ -225,9 +225,9 @@ func TestRemoteSubmitReportCancel(t *testing.T) {
 	}
 
 	trialID := listFirstTrial(t, addr, s.SweepID)
-	shown := runMain(t, "show", "--coordinator", addr, "--sweep", "tiny", trialID)
-	if shown.code != ExitOK || !strings.Contains(shown.stdout, "of sweep "+s.SweepID+": pending") {
-		t.Errorf("show --sweep: exit code %d, stdout %q, stderr %q", shown.code, shown.stdout, shown.stderr)
+	showInSweep := runMain(t, "show", "--coordinator", addr, "--sweep", "tiny", trialID)
+	if showInSweep.code != ExitOK || !strings.Contains(showInSweep.stdout, "of sweep "+s.SweepID+": pending") {
+		t.Errorf("show --sweep: exit code %d, stdout %q, stderr %q", showInSweep.code, showInSweep.stdout, showInSweep.stderr)
 	}
 
 	missing := runMain(t, "show", "--coordinator", addr, "ffffffffffff")
@@ -256,8 +256,8 @@ func TestLocalFailingTrialsReport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains diverging networks")
 	}
-	// Every trial diverges, so the sweep ends with failed trials: the
-	// report must say so with the incomplete exit code in one run.
+	// Every trial diverges, so the sweep ends with failed trials. One run
+	// must print the report and exit with the incomplete code.
 	diverging := strings.Replace(tinySweep, "  steps: 20\n", "  steps: 20\n  learning_rate: 1e200\n  grad_clip: 0\n", 1)
 	r := runMain(t, "local", "--data", filepath.Join(t.TempDir(), "data"), "--workers", "1", writeFile(t, "nan.yaml", diverging))
 	if r.code != ExitIncomplete {

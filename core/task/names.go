@@ -16,8 +16,9 @@ var Names = []string{
 	"dmsgo", "dmsnogo", "dmcgo", "dmcnogo",
 }
 
-// Sizes of the encoding: a fixation unit, two rings of 32 units and 20 rule
-// units in; a fixation unit and one ring of 32 units out.
+// Sizes of the encoding. The inputs are a fixation unit, two rings of 32
+// units and 20 rule units. The outputs are a fixation unit and one ring of
+// 32 units.
 const (
 	RingSize  = 32
 	NumRules  = 20

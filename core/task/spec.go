@@ -29,7 +29,7 @@ type spec struct {
 	// attend selects the strengths that decide a DM trial.
 	attend int
 	// context makes DM stimuli appear in both rings with independent
-	// strengths, so only the rule unit tells which ring decides.
+	// strengths, so only the rule unit indicates which ring decides.
 	context bool
 	// multi makes DM stimuli appear in both rings with one strength split
 	// between them, so the sum over rings decides.
